@@ -1,0 +1,79 @@
+/**
+ * The Bun adapter: `fallocate` from glibc through `bun:ffi`.
+ *
+ * `bun:ffi` is imported by a specifier held in a variable so that `deno
+ * check` and bundlers for other runtimes never try to resolve it, and it is
+ * described by the tiny {@linkcode BunFfi} interface below instead of Bun's
+ * own types. The library is opened on the first reservation; when it cannot
+ * be opened (no glibc), reservations answer `"unsupported"`.
+ *
+ * @module
+ */
+
+import { type LibcFallocate, type Platform, preallocateWithLibc } from "./platform.ts";
+
+/** The few parts of `bun:ffi` this adapter uses. */
+interface BunFfi {
+  dlopen(
+    path: string,
+    symbols: Record<string, { args: readonly number[]; returns: number }>,
+  ): { symbols: Record<string, (...args: unknown[]) => unknown> };
+  FFIType: { i32: number; i64: number; ptr: number };
+  read: { i32(ptr: unknown, byteOffset: number): number };
+}
+
+/** The `Bun` global, reduced to what is read here. */
+interface BunGlobal {
+  version: string;
+}
+
+/** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
+const LIBC = "libc.so.6";
+
+function openLibc(ffi: BunFfi | null): LibcFallocate | null {
+  if (ffi === null) return null;
+  try {
+    const { i32, i64, ptr } = ffi.FFIType;
+    const { symbols } = ffi.dlopen(LIBC, {
+      fallocate: { args: [i32, i32, i64, i64], returns: i32 },
+      __errno_location: { args: [], returns: ptr },
+    });
+    const fallocate = symbols.fallocate;
+    const errnoLocation = symbols.__errno_location;
+    if (fallocate === undefined || errnoLocation === undefined) return null;
+    return {
+      fallocate: (fd, mode, offset, length) => Number(fallocate(fd, mode, offset, length)),
+      errno: () => {
+        const p = errnoLocation();
+        return p === null || p === 0 ? 0 : ffi.read.i32(p, 0);
+      },
+    };
+  } catch {
+    // No glibc (musl, macOS) or no `fallocate` symbol.
+    return null;
+  }
+}
+
+/**
+ * Creates the Bun {@linkcode Platform}. Call it only on Bun.
+ *
+ * @returns The platform, e.g. with `runtime` `"bun 1.4.5"`.
+ */
+export async function createBunPlatform(): Promise<Platform> {
+  const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+  const specifier = "bun:ffi";
+  let ffi: BunFfi | null;
+  try {
+    ffi = (await import(specifier)) as BunFfi;
+  } catch {
+    ffi = null;
+  }
+  let libc: LibcFallocate | null | undefined;
+  return {
+    runtime: `bun ${bun.version}`,
+    preallocate(fd: number, offset: bigint, length: bigint) {
+      if (libc === undefined) libc = openLibc(ffi);
+      return preallocateWithLibc(libc, fd, offset, length);
+    },
+  };
+}

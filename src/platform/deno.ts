@@ -1,0 +1,53 @@
+/**
+ * The Deno adapter: `fallocate` from glibc through `Deno.dlopen`.
+ *
+ * The library is opened on the first reservation, not at load time, so that
+ * a run that never reserves needs no FFI permission. Without `--allow-ffi`
+ * (the permission is queried, never prompted for) or without a glibc to open,
+ * reservations answer `"unsupported"` and the caller writes zeros.
+ *
+ * @module
+ */
+
+import { type LibcFallocate, type Platform, preallocateWithLibc } from "./platform.ts";
+
+/** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
+const LIBC = "libc.so.6";
+
+const SYMBOLS = {
+  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+function openLibc(): LibcFallocate | null {
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    const { symbols } = Deno.dlopen(LIBC, SYMBOLS);
+    return {
+      fallocate: (fd, mode, offset, length) => symbols.fallocate(fd, mode, offset, length),
+      errno: () => {
+        const p = symbols.__errno_location();
+        return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+      },
+    };
+  } catch {
+    // No permission, no glibc (musl, macOS) or no `fallocate` symbol.
+    return null;
+  }
+}
+
+/**
+ * Creates the Deno {@linkcode Platform}.
+ *
+ * @returns The platform, e.g. with `runtime` `"deno 2.9.6"`.
+ */
+export function createDenoPlatform(): Platform {
+  let libc: LibcFallocate | null | undefined;
+  return {
+    runtime: `deno ${Deno.version.deno}`,
+    preallocate(fd: number, offset: bigint, length: bigint) {
+      if (libc === undefined) libc = openLibc();
+      return preallocateWithLibc(libc, fd, offset, length);
+    },
+  };
+}

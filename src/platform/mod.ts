@@ -1,0 +1,40 @@
+/**
+ * Picks the {@linkcode Platform} adapter of the runtime this code runs on.
+ * This is the only place in npyalloc that asks which runtime that is; the
+ * core receives a `Platform` and never asks.
+ *
+ * @example
+ * ```ts
+ * import { loadPlatform } from "./mod.ts";
+ * const platform = await loadPlatform();
+ * console.assert(/^(deno|bun|node) /.test(platform.runtime));
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { Platform } from "./platform.ts";
+
+export type { Platform } from "./platform.ts";
+
+/**
+ * Loads the adapter of the current runtime: Deno, then Bun (both of which
+ * also set `process.versions.node`), then Node.js.
+ *
+ * @returns The platform of the current runtime.
+ * @throws {Error} On a runtime that is none of Deno, Bun and Node.js.
+ */
+export async function loadPlatform(): Promise<Platform> {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  if (typeof g.Deno === "object" && g.Deno !== null) {
+    return (await import("./deno.ts")).createDenoPlatform();
+  }
+  if (typeof g.Bun === "object" && g.Bun !== null) {
+    return await (await import("./bun.ts")).createBunPlatform();
+  }
+  if (typeof process?.versions?.node === "string") {
+    return (await import("./node.ts")).createNodePlatform();
+  }
+  throw new Error("Cannot load a platform: this runtime is none of Deno, Bun and Node.js");
+}

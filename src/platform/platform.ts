@@ -1,0 +1,153 @@
+/**
+ * The one interface through which the runtime-free core reaches what only a
+ * particular runtime can do, plus the shared logic of the FFI adapters.
+ *
+ * How it works: the Deno and Bun adapters each bind two libc symbols,
+ * `fallocate` and `__errno_location`, and hand them to
+ * {@linkcode preallocateWithLibc}, which validates the arguments, retries on
+ * EINTR, turns "this filesystem cannot do it" into `"unsupported"` and every
+ * other errno into an {@linkcode NpyallocError} through `mapOsError`. Reading
+ * errno right after the call is sound because both runtimes run synchronous
+ * FFI calls on the JavaScript thread and errno is thread-local.
+ *
+ * @module
+ */
+
+import { mapOsError } from "../errors.ts";
+
+/** What the core needs from the runtime it runs on. Get one with `loadPlatform()` from `mod.ts`. */
+export interface Platform {
+  /** The runtime and its version, e.g. `"deno 2.9.6"`, `"bun 1.4.5"`, `"node 20.20.2"`. */
+  readonly runtime: string;
+  /**
+   * Reserves blocks for `[offset, offset + length)` of an open file with
+   * `fallocate(2)` mode 0, which also extends the file size when the range
+   * ends past it. The reserved range reads as zeros.
+   *
+   * A `length` of `0n` reserves nothing and calls nothing: it returns
+   * `"fallocate"` when the runtime could call `fallocate`, `"unsupported"`
+   * otherwise.
+   *
+   * @param fd An open file descriptor, writable.
+   * @param offset First byte of the range, `>= 0n`.
+   * @param length Bytes to reserve, `>= 0n`; `offset + length` must be `< 2^63`.
+   * @returns `"fallocate"` when the blocks are reserved; `"unsupported"` when
+   * this runtime has no FFI (or no permission to use it), libc has no
+   * `fallocate`, or the filesystem does not support it (EOPNOTSUPP, ENOSYS),
+   * in which case the caller writes zeros instead.
+   * @throws {NpyallocError} Any other OS error: `E_NO_SPACE` (ENOSPC, EDQUOT,
+   * EFBIG), `E_PERMISSION`, `E_READ_ONLY`, `E_IO` (EIO, EBADF, EINVAL, ...).
+   * @throws {TypeError} `fd` is not a non-negative integer.
+   * @throws {RangeError} `offset` or `length` is negative, or their sum is `>= 2^63`.
+   */
+  preallocate(fd: number, offset: bigint, length: bigint): "fallocate" | "unsupported";
+}
+
+/** What {@linkcode Platform.preallocate} reports. */
+export type PreallocateResult = "fallocate" | "unsupported";
+
+/**
+ * The two libc entry points an FFI adapter binds.
+ * `fallocate` returns 0 or -1 with errno set, as in C.
+ */
+export interface LibcFallocate {
+  /** `int fallocate(int fd, int mode, off_t offset, off_t len)` (64-bit `off_t`). */
+  fallocate(fd: number, mode: number, offset: bigint, length: bigint): number;
+  /** The calling thread's `errno`, read right after a failed call. */
+  errno(): number;
+}
+
+/** Linux errno numbers (x86-64 and aarch64 agree on these) and their names. */
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
+  [1, "EPERM"],
+  [4, "EINTR"],
+  [5, "EIO"],
+  [9, "EBADF"],
+  [13, "EACCES"],
+  [22, "EINVAL"],
+  [27, "EFBIG"],
+  [28, "ENOSPC"],
+  [30, "EROFS"],
+  [38, "ENOSYS"],
+  [95, "EOPNOTSUPP"],
+  [122, "EDQUOT"],
+]);
+
+const EINTR = 4;
+const UNSUPPORTED_ERRNOS: ReadonlySet<number> = new Set([38, 95]);
+const MAX_OFF_T = (1n << 63n) - 1n;
+
+/**
+ * Builds the kind of error `node:fs` throws for an errno, so that
+ * `mapOsError` can map it like any other OS error.
+ *
+ * @param errno The errno number, e.g. `28`.
+ * @param syscall The failed call, e.g. `"fallocate"`.
+ * @returns An `Error` whose `code` is the errno name (`"ENOSPC"`), or `"E<number>"` for a number this table does not know.
+ */
+export function errnoError(
+  errno: number,
+  syscall: string,
+): Error & { code: string; errno: number } {
+  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return Object.assign(new Error(`${code}: ${syscall} failed (errno ${errno})`), {
+    code,
+    errno,
+    syscall,
+  });
+}
+
+/**
+ * Checks the arguments of {@linkcode Platform.preallocate}. Every adapter
+ * calls it, so that all runtimes reject the same inputs.
+ *
+ * @param fd The file descriptor.
+ * @param offset First byte of the range.
+ * @param length Bytes in the range.
+ * @throws {TypeError} `fd` is not a non-negative integer.
+ * @throws {RangeError} `offset` or `length` is negative, or `offset + length >= 2^63`.
+ */
+export function checkPreallocateArgs(fd: number, offset: bigint, length: bigint): void {
+  if (!Number.isSafeInteger(fd) || fd < 0) {
+    throw new TypeError(`Cannot preallocate: fd must be a non-negative integer, got ${fd}`);
+  }
+  if (offset < 0n || length < 0n) {
+    throw new RangeError(`Cannot preallocate: offset ${offset} and length ${length} must be >= 0`);
+  }
+  if (offset + length > MAX_OFF_T) {
+    throw new RangeError(`Cannot preallocate: range end ${offset + length} exceeds 2^63 - 1`);
+  }
+}
+
+/**
+ * Implements {@linkcode Platform.preallocate} on top of bound libc symbols.
+ *
+ * @param libc The bound symbols, or `null` when they could not be bound.
+ * @param fd An open, writable file descriptor.
+ * @param offset First byte of the range.
+ * @param length Bytes to reserve.
+ * @returns `"fallocate"` or `"unsupported"`, as {@linkcode Platform.preallocate} documents.
+ * @throws {NpyallocError} Any errno other than EINTR, EOPNOTSUPP and ENOSYS.
+ * @throws {TypeError} `fd` is not a non-negative integer.
+ * @throws {RangeError} `offset` or `length` is out of range.
+ */
+export function preallocateWithLibc(
+  libc: LibcFallocate | null,
+  fd: number,
+  offset: bigint,
+  length: bigint,
+): PreallocateResult {
+  checkPreallocateArgs(fd, offset, length);
+  if (libc === null) return "unsupported";
+  if (length === 0n) return "fallocate";
+  for (;;) {
+    if (libc.fallocate(fd, 0, offset, length) === 0) return "fallocate";
+    const errno = libc.errno();
+    if (errno === EINTR) continue;
+    if (UNSUPPORTED_ERRNOS.has(errno)) return "unsupported";
+    throw mapOsError(
+      errnoError(errno, "fallocate"),
+      `Cannot reserve ${length} bytes at offset ${offset} of file descriptor ${fd}`,
+    );
+  }
+}

@@ -1,0 +1,244 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { NpyallocError } from "../src/errors.ts";
+import { writePattern, writeZeros } from "../src/run/fill_writer.ts";
+
+const MiB = 1024 * 1024;
+
+/** Runs `fn` with a fresh temp folder that is always removed. */
+async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "npyalloc-fill-"));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const skipTinyFs = process.getuid?.() === 0 || process.env.CI === "true"
+  ? false
+  : "mounting a 16 MiB tmpfs needs root (never skipped with CI=true)";
+
+/** An element whose bytes differ from one position to the next, so a misplaced byte shows. */
+function element(size: number): Uint8Array {
+  const el = new Uint8Array(size);
+  for (let i = 0; i < size; i++) el[i] = (i * 7 + 1) % 251;
+  return el;
+}
+
+/**
+ * Writes `count` copies of `el` at `offset` into a file that already holds
+ * `prefix` bytes of 0xEE, and checks every byte of the result.
+ */
+async function checkWrite(
+  el: Uint8Array,
+  count: number,
+  offset: number,
+  options: { chunkBytes?: number; prefix?: number } = {},
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "p.bin");
+    const prefix = options.prefix ?? offset;
+    writeFileSync(path, new Uint8Array(prefix).fill(0xee));
+    const fd = openSync(path, "r+");
+    let written: bigint;
+    try {
+      written = await writePattern(
+        fd,
+        BigInt(offset),
+        BigInt(count),
+        el,
+        options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes },
+      );
+    } finally {
+      closeSync(fd);
+    }
+    const total = count * el.length;
+    assert.equal(written, BigInt(total));
+    const got = readFileSync(path);
+    assert.equal(got.length, Math.max(prefix, offset + total));
+    for (let i = 0; i < Math.min(offset, prefix); i++) {
+      if (got[i] !== 0xee) assert.fail(`byte ${i} before the offset changed`);
+    }
+    for (let i = 0; i < total; i++) {
+      if (got[offset + i] !== el[i % el.length]) {
+        assert.fail(`byte ${offset + i} is ${got[offset + i]}, expected ${el[i % el.length]}`);
+      }
+    }
+    for (let i = offset + total; i < prefix; i++) {
+      if (got[i] !== 0xee) assert.fail(`byte ${i} after the pattern changed`);
+    }
+  });
+}
+
+describe("writePattern", () => {
+  for (const size of [1, 3, 16]) {
+    for (const count of [0, 1, 1000]) {
+      test(`element of ${size} bytes, ${count} copies, at offsets 0 and 13`, async () => {
+        await checkWrite(element(size), count, 0);
+        await checkWrite(element(size), count, 13);
+      });
+    }
+  }
+
+  test("many copies across chunk boundaries (3-byte element, 10 million copies)", async () => {
+    await checkWrite(element(3), 10_000_000, 128);
+  });
+
+  test("small chunks: a chunk of whole elements, the last one short", async () => {
+    await checkWrite(element(3), 1001, 7, { chunkBytes: 10 });
+  });
+
+  test("small chunks: elements larger than a chunk are written in slices", async () => {
+    await checkWrite(element(16), 37, 5, { chunkBytes: 5 });
+  });
+
+  test("an element of 7 MiB + 1 byte: two per 16 MiB chunk", async () => {
+    const el = element(7 * MiB + 1);
+    for (const count of [0, 1, 5]) await checkWrite(el, count, 64);
+  });
+
+  test("an element of 40 MiB, larger than the chunk", async () => {
+    const el = element(40 * MiB);
+    await checkWrite(el, 1, 100);
+    await checkWrite(el, 2, 0);
+  });
+
+  test("overwrites the middle of a file and leaves the rest", async () => {
+    await checkWrite(element(4), 10, 20, { prefix: 100 });
+  });
+
+  test("an empty element writes nothing", async () => {
+    await checkWrite(new Uint8Array(0), 1000, 9);
+  });
+
+  test("an aborted signal stops the write with E_INTERRUPTED", async () => {
+    await withTempDir(async (dir) => {
+      const fd = openSync(join(dir, "a.bin"), "w");
+      try {
+        const before = new AbortController();
+        before.abort();
+        await assert.rejects(
+          writePattern(fd, 0n, 100n, element(4), { signal: before.signal }),
+          (err: unknown) => err instanceof NpyallocError && err.code === "E_INTERRUPTED",
+        );
+        assert.equal(fstatSync(fd).size, 0);
+
+        const during = new AbortController();
+        const pending = writePattern(fd, 0n, BigInt(64 * MiB), element(1), {
+          chunkBytes: MiB,
+          signal: during.signal,
+        });
+        during.abort(new Error("SIGINT"));
+        await assert.rejects(pending, (err: unknown) => {
+          assert.ok(err instanceof NpyallocError);
+          assert.equal(err.code, "E_INTERRUPTED");
+          assert.match(err.message, /interrupted at offset \d+/);
+          return true;
+        });
+        assert.ok(fstatSync(fd).size < 64 * MiB, "the write must stop early");
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("rejects bad arguments and positions past 2^53 before writing", async () => {
+    await withTempDir(async (dir) => {
+      const fd = openSync(join(dir, "r.bin"), "w");
+      try {
+        const el = element(2);
+        await assert.rejects(writePattern(fd, -1n, 1n, el), RangeError);
+        await assert.rejects(writePattern(fd, 0n, -1n, el), RangeError);
+        await assert.rejects(writePattern(fd, 0n, 1n, el, { chunkBytes: 0 }), RangeError);
+        await assert.rejects(writePattern(fd, 0n, 1n, el, { chunkBytes: 1.5 }), RangeError);
+        await assert.rejects(
+          writePattern(fd, 1n << 53n, 1n, el),
+          (err: unknown) =>
+            err instanceof NpyallocError && err.code === "E_IO" && /2\^53/.test(err.message),
+        );
+        assert.equal(fstatSync(fd).size, 0);
+        // A file of exactly 2^53 - 1 bytes is allowed; whether it fits is the OS's call
+        // (ext4 answers EFBIG, a filesystem with sparse files may accept it).
+        try {
+          await writePattern(fd, (1n << 53n) - 3n, 1n, el);
+        } catch (err) {
+          assert.ok(err instanceof NpyallocError);
+          assert.doesNotMatch(err.message, /2\^53/);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test(`a full filesystem fails with E_NO_SPACE${skipTinyFs ? ` (skipped: ${skipTinyFs})` : ""}`, {
+    skip: skipTinyFs,
+  }, async () => {
+    await withTempDir(async (dir) => {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", dir]);
+      try {
+        const fd = openSync(join(dir, "full.bin"), "w");
+        try {
+          await assert.rejects(
+            writePattern(fd, 0n, BigInt(8 * MiB), element(4)),
+            (err: unknown) => {
+              assert.ok(err instanceof NpyallocError);
+              assert.equal(err.code, "E_NO_SPACE");
+              assert.match(err.message, /ENOSPC/);
+              return true;
+            },
+          );
+        } finally {
+          closeSync(fd);
+        }
+      } finally {
+        execFileSync("umount", [dir]);
+      }
+    });
+  });
+});
+
+describe("writeZeros", () => {
+  test("writes zeros over existing bytes, from an offset", async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "z.bin");
+      writeFileSync(path, new Uint8Array(50).fill(0xff));
+      const fd = openSync(path, "r+");
+      try {
+        assert.equal(await writeZeros(fd, 3n, 100n, { chunkBytes: 7 }), 100n);
+      } finally {
+        closeSync(fd);
+      }
+      const got = readFileSync(path);
+      assert.equal(got.length, 103);
+      assert.deepEqual([...got.subarray(0, 3)], [0xff, 0xff, 0xff]);
+      assert.ok(got.subarray(3).every((b) => b === 0));
+    });
+  });
+
+  test("a length of zero writes nothing", async () => {
+    await withTempDir(async (dir) => {
+      const fd = openSync(join(dir, "e.bin"), "w");
+      try {
+        assert.equal(await writeZeros(fd, 10n, 0n), 0n);
+        assert.equal(fstatSync(fd).size, 0);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+});

@@ -1,0 +1,270 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { NpyallocError } from "../src/errors.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+import { createNodePlatform } from "../src/platform/node.ts";
+import { errnoError, type LibcFallocate, preallocateWithLibc } from "../src/platform/platform.ts";
+
+const MiB = 1024 * 1024;
+const platform = await loadPlatform();
+const hasFfi = /^(deno|bun) /.test(platform.runtime);
+
+/** Runs `fn` with a fresh temp folder that is always removed. */
+async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "npyalloc-platform-"));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` with a 16 MiB tmpfs mounted on a fresh folder; always unmounted and removed. */
+async function withTinyFilesystem(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  await withTempDir(async (dir) => {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", dir]);
+    try {
+      await fn(dir);
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+  });
+}
+
+const skipTinyFs = process.getuid?.() === 0 || process.env.CI === "true"
+  ? false
+  : "mounting a 16 MiB tmpfs needs root (never skipped with CI=true)";
+
+/** A fake libc answering with the given errnos, then success. */
+function fakeLibc(errnos: number[]): LibcFallocate & { calls: number } {
+  let last = 0;
+  const libc = {
+    calls: 0,
+    fallocate() {
+      libc.calls++;
+      const e = errnos.shift();
+      if (e === undefined) return 0;
+      last = e;
+      return -1;
+    },
+    errno: () => last,
+  };
+  return libc;
+}
+
+describe("loadPlatform", () => {
+  test("names the runtime it runs on", () => {
+    assert.match(platform.runtime, /^(deno|bun|node) \d+\.\d+\.\d+/);
+    const g = globalThis as { Deno?: unknown; Bun?: unknown };
+    if (g.Deno !== undefined) assert.match(platform.runtime, /^deno /);
+    else if (g.Bun !== undefined) assert.match(platform.runtime, /^bun /);
+  });
+});
+
+describe("preallocate", () => {
+  test("reserves real blocks and grows the file on Deno and Bun", async () => {
+    await withTempDir((dir) => {
+      const path = join(dir, "a.bin");
+      const fd = openSync(path, "w+");
+      try {
+        const result = platform.preallocate(fd, 0n, BigInt(8 * MiB));
+        assert.equal(result, hasFfi ? "fallocate" : "unsupported");
+        if (!hasFfi) return;
+        const st = fstatSync(fd);
+        assert.equal(st.size, 8 * MiB);
+        assert.ok(st.blocks * 512 >= 8 * MiB, `only ${st.blocks * 512} bytes allocated`);
+        const head = new Uint8Array(4096).fill(9);
+        readSync(fd, head, 0, head.length, 4 * MiB);
+        assert.ok(head.every((b) => b === 0), "reserved range must read as zeros");
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test(
+    "reserves a range past the end and keeps existing bytes",
+    { skip: !hasFfi && "no FFI" },
+    async () => {
+      await withTempDir((dir) => {
+        const path = join(dir, "b.bin");
+        writeFileSync(path, new Uint8Array([1, 2, 3, 4, 5]));
+        const fd = openSync(path, "r+");
+        try {
+          assert.equal(platform.preallocate(fd, 128n, BigInt(MiB)), "fallocate");
+          const st = fstatSync(fd);
+          assert.equal(st.size, 128 + MiB);
+          assert.ok(st.blocks * 512 >= MiB);
+          const head = new Uint8Array(8);
+          readSync(fd, head, 0, 8, 0);
+          assert.deepEqual([...head], [1, 2, 3, 4, 5, 0, 0, 0]);
+        } finally {
+          closeSync(fd);
+        }
+      });
+    },
+  );
+
+  test("a zero length reserves nothing", async () => {
+    await withTempDir((dir) => {
+      const fd = openSync(join(dir, "c.bin"), "w");
+      try {
+        assert.equal(platform.preallocate(fd, 100n, 0n), hasFfi ? "fallocate" : "unsupported");
+        assert.equal(fstatSync(fd).size, 0);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test(
+    "a file opened read-only fails with E_IO naming EBADF",
+    { skip: !hasFfi && "no FFI" },
+    async () => {
+      await withTempDir((dir) => {
+        const path = join(dir, "d.bin");
+        writeFileSync(path, "");
+        const fd = openSync(path, "r");
+        try {
+          assert.throws(() => platform.preallocate(fd, 0n, 4096n), (err: unknown) => {
+            assert.ok(err instanceof NpyallocError);
+            assert.equal(err.code, "E_IO");
+            assert.match(err.message, /EBADF/);
+            assert.match(
+              err.message,
+              /^Cannot reserve 4096 bytes at offset 0 of file descriptor \d+/,
+            );
+            return true;
+          });
+        } finally {
+          closeSync(fd);
+        }
+      });
+    },
+  );
+
+  test("rejects bad arguments before calling anything", () => {
+    assert.throws(() => platform.preallocate(-1, 0n, 1n), TypeError);
+    assert.throws(() => platform.preallocate(1.5, 0n, 1n), TypeError);
+    assert.throws(() => platform.preallocate(0, -1n, 1n), RangeError);
+    assert.throws(() => platform.preallocate(0, 0n, -1n), RangeError);
+    assert.throws(() => platform.preallocate(0, 1n << 62n, 1n << 62n), RangeError);
+  });
+
+  test(`a full filesystem fails with E_NO_SPACE${skipTinyFs ? ` (skipped: ${skipTinyFs})` : ""}`, {
+    skip: skipTinyFs,
+  }, async () => {
+    if (!hasFfi) return;
+    await withTinyFilesystem((dir) => {
+      const fd = openSync(join(dir, "big.bin"), "w");
+      try {
+        assert.throws(() => platform.preallocate(fd, 0n, BigInt(64 * MiB)), (err: unknown) => {
+          assert.ok(err instanceof NpyallocError);
+          assert.equal(err.code, "E_NO_SPACE");
+          assert.match(err.message, /ENOSPC/);
+          return true;
+        });
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("without FFI permission, Deno answers unsupported and never prompts", {
+    skip: !platform.runtime.startsWith("deno ") && "only meaningful on Deno",
+  }, async () => {
+    await withTempDir((dir) => {
+      const script = join(dir, "probe.ts");
+      const mod = pathToFileURL(join(import.meta.dirname ?? ".", "../src/platform/mod.ts")).href;
+      writeFileSync(
+        script,
+        `import { openSync } from "node:fs";\n` +
+          `import { loadPlatform } from ${JSON.stringify(mod)};\n` +
+          `const p = await loadPlatform();\n` +
+          `console.log(p.preallocate(openSync(${
+            JSON.stringify(join(dir, "e.bin"))
+          }, "w"), 0n, 4096n));\n`,
+      );
+      const out = execFileSync(process.execPath, ["run", "--allow-read", "--allow-write", script], {
+        stdio: ["ignore", "pipe", "pipe"],
+        encoding: "utf8",
+      });
+      assert.equal(out.trim(), "unsupported");
+    });
+  });
+});
+
+describe("the Node.js adapter", () => {
+  test("has no FFI: always unsupported, file untouched", async () => {
+    const node = createNodePlatform();
+    assert.match(node.runtime, /^node \d+\.\d+\.\d+$/);
+    await withTempDir((dir) => {
+      const fd = openSync(join(dir, "n.bin"), "w");
+      try {
+        assert.equal(node.preallocate(fd, 0n, 4096n), "unsupported");
+        assert.equal(fstatSync(fd).size, 0);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    assert.throws(() => node.preallocate(0, -1n, 1n), RangeError);
+  });
+});
+
+// The errno paths no real filesystem here produces on demand (EINTR,
+// EOPNOTSUPP, ENOSYS), exercised through a fake libc.
+describe("preallocateWithLibc", () => {
+  test("retries on EINTR", () => {
+    const libc = fakeLibc([4, 4]);
+    assert.equal(preallocateWithLibc(libc, 3, 0n, 10n), "fallocate");
+    assert.equal(libc.calls, 3);
+  });
+
+  test("EOPNOTSUPP, ENOSYS and a missing libc mean unsupported", () => {
+    assert.equal(preallocateWithLibc(fakeLibc([95]), 3, 0n, 10n), "unsupported");
+    assert.equal(preallocateWithLibc(fakeLibc([38]), 3, 0n, 10n), "unsupported");
+    assert.equal(preallocateWithLibc(null, 3, 0n, 10n), "unsupported");
+  });
+
+  test("maps other errnos through mapOsError", () => {
+    const cases: [number, string, RegExp][] = [
+      [28, "E_NO_SPACE", /ENOSPC/],
+      [122, "E_NO_SPACE", /EDQUOT/],
+      [27, "E_NO_SPACE", /EFBIG/],
+      [13, "E_PERMISSION", /EACCES/],
+      [1, "E_PERMISSION", /EPERM/],
+      [30, "E_READ_ONLY", /EROFS/],
+      [5, "E_IO", /EIO/],
+      [22, "E_IO", /EINVAL/],
+      [999, "E_IO", /E999/],
+    ];
+    for (const [errno, code, text] of cases) {
+      assert.throws(() => preallocateWithLibc(fakeLibc([errno]), 3, 0n, 10n), (err: unknown) => {
+        assert.ok(err instanceof NpyallocError);
+        assert.equal(err.code, code);
+        assert.match(err.message, text);
+        return true;
+      });
+    }
+  });
+
+  test("errnoError carries the errno name as code", () => {
+    const err = errnoError(28, "fallocate");
+    assert.equal(err.code, "ENOSPC");
+    assert.equal(err.errno, 28);
+  });
+});
