@@ -184,9 +184,8 @@ describe("preallocate", () => {
     });
   });
 
-  test("without FFI permission, Deno answers unsupported and never prompts", {
-    skip: !platform.runtime.startsWith("deno ") && "only meaningful on Deno",
-  }, async () => {
+  // Runs Deno itself in a child process, so the Bun run of the suite checks it too.
+  test("without FFI permission, Deno answers unsupported and never prompts", async () => {
     await withTempDir((dir) => {
       const script = join(dir, "probe.ts");
       const mod = pathToFileURL(join(import.meta.dirname ?? ".", "../src/platform/mod.ts")).href;
@@ -199,7 +198,10 @@ describe("preallocate", () => {
             JSON.stringify(join(dir, "e.bin"))
           }, "w"), 0n, 4096n));\n`,
       );
-      const out = execFileSync(process.execPath, ["run", "--allow-read", "--allow-write", script], {
+      const deno = platform.runtime.startsWith("deno ")
+        ? process.execPath
+        : join(import.meta.dirname ?? ".", "../node_modules/.bin/deno");
+      const out = execFileSync(deno, ["run", "--allow-read", "--allow-write", script], {
         stdio: ["ignore", "pipe", "pipe"],
         encoding: "utf8",
       });

@@ -35,7 +35,7 @@ export function parseCommandArgs(
 ): ParsedArgs {
   try {
     const parsed = parseArgs({
-      args: [...args],
+      args: attachValues(args, options),
       options: { help: { type: "boolean", short: "h" }, ...options },
       allowPositionals: true,
       strict: true,
@@ -45,6 +45,35 @@ export function parseCommandArgs(
     const message = err instanceof Error ? err.message : String(err);
     throw new NpyallocError("E_USAGE", `${command}: ${usageText(message)}`);
   }
+}
+
+/**
+ * Joins every value-taking option with the argument after it (`--fill -inf` becomes
+ * `--fill=-inf`), so values may start with a dash as users expect of `--fill -1`.
+ */
+function attachValues(args: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.type !== "string") continue;
+    takesValue.add(`--${name}`);
+    if (spec.short !== undefined) takesValue.add(`-${spec.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (takesValue.has(arg) && next !== undefined && next.startsWith("-")) {
+      out.push(arg.startsWith("--") ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** parseArgs' messages, shortened to one line and without its hints about `--`. */

@@ -179,7 +179,7 @@ export async function createArrayFile(
       result = await writeArrayData(fd, layout, platform, options.signal);
       if (fsync) fs.fsyncSync(fd);
     } catch (err) {
-      throw mapOsError(err, `Cannot write '${target}'`);
+      throw inContext(err, `Cannot write '${target}'`);
     }
     fs.closeSync(fd);
     fd = undefined;
@@ -205,6 +205,13 @@ export async function createArrayFile(
     if (fd !== undefined) fs.closeSync(fd);
     if (!linked) removeQuietly(temp);
   }
+}
+
+/** Re-words an OS failure from deeper down (which names a file descriptor) to name the file. */
+function inContext(err: unknown, action: string): NpyallocError {
+  const os = err instanceof NpyallocError ? err.cause : err;
+  if (osErrorCode(os) !== undefined) return mapOsError(os, action);
+  return mapOsError(err, action);
 }
 
 function removeQuietly(file: string): void {
