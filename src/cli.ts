@@ -18,6 +18,16 @@ import type { Platform } from "./platform/platform.ts";
 
 let platform: Promise<Platform> | undefined;
 
+// The first SIGINT/SIGTERM stops the run cleanly (no partial file, a report, exit 130);
+// a second one exits at once.
+const interrupt = new AbortController();
+const onSignal = (signal: string) => {
+  if (interrupt.signal.aborted) process.exit(130);
+  interrupt.abort(new Error(`Received ${signal}`));
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
 const args = process.argv.slice(2);
 const debug = args.includes("--debug");
 const code = await runCli(args.filter((a) => a !== "--debug"), {
@@ -26,5 +36,9 @@ const code = await runCli(args.filter((a) => a !== "--debug"), {
   env: process.env,
   isTTY: process.stderr.isTTY === true,
   platform: () => (platform ??= loadPlatform()),
+  signal: interrupt.signal,
 }, debug);
 process.exitCode = code;
+// Listening for signals keeps some runtimes alive; the work is done.
+process.off("SIGINT", onSignal);
+process.off("SIGTERM", onSignal);

@@ -16,4 +16,6 @@ export interface CommandIo {
   readonly isTTY: boolean;
   /** The runtime's platform adapter, loaded on first use. */
   platform(): Promise<Platform>;
+  /** Aborts when the user interrupts (SIGINT, SIGTERM). */
+  readonly signal?: AbortSignal;
 }

@@ -10,6 +10,10 @@ import { VERSION } from "../version.ts";
 import type { CommandIo } from "./_io.ts";
 import { createCommand } from "./create.ts";
 import { inspectCommand } from "./inspect.ts";
+import { runCommand } from "./run.ts";
+import { schemaCommand } from "./schema.ts";
+import { validateCommand } from "./validate.ts";
+import { verifyCommand } from "./verify.ts";
 
 export type { CommandIo } from "./_io.ts";
 
@@ -18,17 +22,27 @@ export const MAIN_HELP =
   `npyalloc ${VERSION}: create NumPy .npy files of any size, byte for byte as NumPy writes them
 
 Usage:
+  npyalloc run <manifest.yaml> [options]       create every array the manifest declares
+  npyalloc plan <manifest.yaml> [options]      what run would do and the space it needs
+  npyalloc validate <manifest.yaml>...         schema and semantic checks only
+  npyalloc verify <manifest.yaml> [--deep]     do the files on disk match the manifest?
   npyalloc create <file.npy> --shape 1000,1000 [--dtype float32] [--order C|F] [--fill VALUE]
                   [--allocation auto|sparse|reserve|write]
-  npyalloc inspect <file.npy>... [--json]
+  npyalloc inspect <file.npy>... [--json]      header, layout, sizes, allocated blocks
+  npyalloc schema [manifest|report]            print a JSON Schema
   npyalloc --version | --help
 
 Run 'npyalloc <command> --help' for the options of a command.
 `;
 
 const COMMANDS: Record<string, (args: readonly string[], io: CommandIo) => Promise<number>> = {
+  run: (args, io) => runCommand("run", args, io),
+  plan: (args, io) => runCommand("plan", args, io),
+  validate: validateCommand,
+  verify: verifyCommand,
   create: createCommand,
   inspect: inspectCommand,
+  schema: schemaCommand,
 };
 
 /** Exit codes by error code: 2 for bad input, 3 for space, 4 for conflicts, 130 for signals. */

@@ -36,6 +36,8 @@ export interface FillWriteOptions {
   chunkBytes?: number;
   /** Aborts the write between chunks, with an `E_INTERRUPTED` error. */
   signal?: AbortSignal;
+  /** Told the size of each chunk once it is written (for progress). */
+  onProgress?: (bytes: number) => void;
 }
 
 function writeAt(
@@ -179,6 +181,7 @@ export async function writePattern(
       next += len;
       try {
         await writeFully(fd, source, inSource, len, start + at);
+        options.onProgress?.(len);
       } catch (err) {
         failed = true;
         throw err;

@@ -8,12 +8,12 @@
  */
 
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
 import type { Platform } from "../platform/platform.ts";
 import { writePattern, writeZeros } from "./fill_writer.ts";
+import { tempPathFor } from "./_temp_name.ts";
 
 /**
  * How the data of an array was laid out: `fallocate` (reserved, reads as zeros), `zeros`
@@ -30,6 +30,15 @@ export interface WriteResult {
   readonly bytesReserved: bigint;
 }
 
+/** What creating an array file did. */
+export interface CreateResult extends WriteResult {
+  /**
+   * Folders whose entries changed: the target's folder, and the parent of every folder that was
+   * created for it. Already synced unless `syncFolder` was false.
+   */
+  readonly changedFolders: readonly string[];
+}
+
 /** Options of {@linkcode createArrayFile}. */
 export interface CreateOptions {
   /** fsync the file and its folder before returning. @default {true} */
@@ -38,26 +47,16 @@ export interface CreateOptions {
   readonly replace?: boolean;
   /** Stops the write between chunks; the temporary file is removed. */
   readonly signal?: AbortSignal;
+  /**
+   * fsync the folder after linking. A caller that writes many files into one folder turns this
+   * off and syncs each folder once with {@linkcode fsyncDir}. @default the value of `fsync`
+   */
+  readonly syncFolder?: boolean;
+  /** Told the size of each chunk of data once it is written. */
+  readonly onProgress?: (bytes: number) => void;
 }
 
-/** The suffix of npyalloc's temporary files: `.<name>.<host>.<pid>.<random>.npyalloc-tmp`. */
-export const TEMP_SUFFIX = ".npyalloc-tmp";
-
-/**
- * The name of a temporary file for `target`, in the same folder, marked with this host and
- * process so a later run can tell a dead run's leftovers from a live one's.
- *
- * @param target The final path.
- * @returns A path beside it.
- */
-export function tempPathFor(target: string): string {
-  const random = Math.floor(Math.random() * 2 ** 32).toString(36);
-  const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
-  return path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${host}.${process.pid}.${random}${TEMP_SUFFIX}`,
-  );
-}
+export { TEMP_SUFFIX, tempPathFor } from "./_temp_name.ts";
 
 /**
  * Writes the header and lays out the data of `layout` on an open, empty file.
@@ -66,6 +65,7 @@ export function tempPathFor(target: string): string {
  * @param layout The planned array.
  * @param platform Provides `fallocate`.
  * @param signal Stops writing between chunks.
+ * @param onProgress Told the size of each chunk of data once it is written.
  * @returns What was done.
  * @throws {NpyallocError} On any OS error, or `E_INTERRUPTED`.
  */
@@ -74,10 +74,14 @@ export async function writeArrayData(
   layout: ArrayLayout,
   platform: Platform,
   signal?: AbortSignal,
+  onProgress?: (bytes: number) => void,
 ): Promise<WriteResult> {
   const headerBytes = BigInt(layout.header.length);
   writeAll(fd, layout.header);
-  const options = signal === undefined ? {} : { signal };
+  const options = {
+    ...(signal === undefined ? {} : { signal }),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  };
   switch (layout.allocation) {
     case "sparse":
       fs.ftruncateSync(fd, Number(layout.fileBytes));
@@ -157,11 +161,17 @@ export async function createArrayFile(
   layout: ArrayLayout,
   platform: Platform,
   options: CreateOptions = {},
-): Promise<WriteResult> {
+): Promise<CreateResult> {
   const fsync = options.fsync ?? true;
   const dir = path.dirname(target);
+  const changedFolders = [dir];
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    const first = fs.mkdirSync(dir, { recursive: true });
+    for (let created = first === undefined ? undefined : dir; created !== undefined;) {
+      const parent = path.dirname(created);
+      changedFolders.push(parent);
+      created = created === first || parent === created ? undefined : parent;
+    }
   } catch (err) {
     throw mapOsError(err, `Cannot create folder '${dir}'`);
   }
@@ -176,7 +186,7 @@ export async function createArrayFile(
     }
     let result: WriteResult;
     try {
-      result = await writeArrayData(fd, layout, platform, options.signal);
+      result = await writeArrayData(fd, layout, platform, options.signal, options.onProgress);
       if (fsync) fs.fsyncSync(fd);
     } catch (err) {
       throw inContext(err, `Cannot write '${target}'`);
@@ -199,8 +209,8 @@ export async function createArrayFile(
       throw mapOsError(err, `Cannot create '${target}'`);
     }
     if (!options.replace) removeQuietly(temp);
-    if (fsync) fsyncDir(dir);
-    return result;
+    if (options.syncFolder ?? fsync) { for (const folder of changedFolders) fsyncDir(folder); }
+    return { ...result, changedFolders };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
     if (!linked) removeQuietly(temp);

@@ -1,0 +1,242 @@
+/**
+ * Array paths: what a declared path may look like, and whether it stays
+ * inside the root folder on disk.
+ *
+ * How it works: a path is first checked as text (relative, `/`-separated,
+ * ends in `.npy`, no control characters, no `..` that leaves the root) and
+ * normalised. Then its folder is resolved on disk: the nearest folder that
+ * exists is passed through `realpath`, and the rest appended, so a symbolic
+ * link anywhere above the file is followed to where it really leads. That
+ * real place must be inside the real root. Folders are resolved once each,
+ * so thousands of arrays in one folder cost one lookup. An existing target
+ * that is itself a symbolic link must also lead inside the root.
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import path from "node:path";
+import { mapOsError, osErrorCode } from "../errors.ts";
+import type { Result } from "./placeholders.ts";
+
+/** A declared path, checked as text and placed under the root. */
+export interface ResolvedPath {
+  /** Normalised, with `/` separators (`a/./b.npy` is `a/b.npy`). */
+  readonly path: string;
+  /** The absolute path on disk. */
+  readonly target: string;
+}
+
+interface FolderInfo {
+  /** Why the folder is refused, if it is. */
+  readonly problem: string | undefined;
+  readonly exists: boolean;
+  /** Where the folder really is, when it exists. */
+  readonly real: string;
+  /** Names of the symbolic links in the folder, read on first use. */
+  links?: ReadonlySet<string>;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Resolves a root folder and checks array paths against it.
+ */
+export class RootGuard {
+  /** The root folder, absolute (as written, not resolved through links). */
+  readonly root: string;
+  /** The root folder with every symbolic link resolved. */
+  readonly realRoot: string;
+  /** Why the root itself is unusable, if it is (e.g. it is a file). */
+  readonly rootProblem: string | undefined;
+  readonly #allowOutside: boolean;
+  readonly #folders = new Map<string, FolderInfo>();
+
+  /**
+   * @param root The absolute root folder.
+   * @param allowOutsideRoot Accept paths that leave the root.
+   */
+  constructor(root: string, allowOutsideRoot: boolean) {
+    this.root = root;
+    this.#allowOutside = allowOutsideRoot;
+    const resolved = realPlace(root);
+    this.realRoot = resolved.real;
+    this.rootProblem = resolved.problem;
+    if (resolved.problem === undefined && resolved.exists && !isDirectory(root)) {
+      this.rootProblem = `root '${root}' is not a folder`;
+    }
+  }
+
+  /**
+   * Checks a declared path as text and places it under the root.
+   *
+   * @param declared The path after interpolation and placeholders.
+   * @returns The normalised path and its target, or why it is refused.
+   */
+  resolve(declared: string): Result<ResolvedPath> {
+    const fail = (message: string): Result<ResolvedPath> => ({ ok: false, message });
+    if (declared === "") return fail("path is empty");
+    const control = CONTROL.exec(declared);
+    if (control !== null) {
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      return fail(`path ${JSON.stringify(declared)} contains a control character (U+${code})`);
+    }
+    if (declared.includes("\\")) {
+      return fail(`path '${declared}' contains '\\': separate folders with '/'`);
+    }
+    if (!declared.endsWith(".npy")) return fail(`path '${declared}' must end in '.npy'`);
+    const absolute = declared.startsWith("/") || /^[A-Za-z]:/.test(declared);
+    if (absolute && !this.#allowOutside) {
+      return fail(
+        `path '${declared}' is absolute: paths are relative to root (or use --allow-outside-root)`,
+      );
+    }
+    let normal = path.posix.normalize(declared);
+    if (normal.startsWith("./")) normal = normal.slice(2);
+    if (path.posix.basename(normal) === ".npy") {
+      return fail(`path '${declared}' has no file name before '.npy'`);
+    }
+    if (!absolute && (normal === ".." || normal.startsWith("../")) && !this.#allowOutside) {
+      return fail(
+        `path '${declared}' leaves the root folder through '..' (or use --allow-outside-root)`,
+      );
+    }
+    return { ok: true, value: { path: normal, target: path.resolve(this.root, normal) } };
+  }
+
+  /**
+   * Checks on disk that a target's folder, and the target when it is a
+   * symbolic link, lead inside the root; also that its folder is not a file.
+   * Reads the filesystem (realpath, lstat), writes nothing.
+   *
+   * @param target An absolute target from {@linkcode RootGuard.resolve}.
+   * @param declared The path as declared, for messages.
+   * @returns Why the target is refused, or `undefined`.
+   */
+  check(target: string, declared: string): string | undefined {
+    const folder = path.dirname(target);
+    let info = this.#folders.get(folder);
+    if (info === undefined) {
+      info = this.#checkFolder(folder);
+      this.#folders.set(folder, info);
+    }
+    if (info.problem !== undefined) return info.problem;
+    if (!info.exists || this.#allowOutside) return undefined;
+    // One directory listing per folder instead of one lstat per file.
+    if (info.links === undefined) {
+      try {
+        info.links = new Set(
+          fs.readdirSync(folder, { withFileTypes: true })
+            .filter((entry) => entry.isSymbolicLink())
+            .map((entry) => entry.name),
+        );
+      } catch (err) {
+        return mapOsError(err, `cannot list folder '${folder}'`).message;
+      }
+    }
+    if (!info.links.has(path.basename(target))) return undefined;
+    let link: string;
+    try {
+      link = fs.readlinkSync(target);
+    } catch (err) {
+      if (osErrorCode(err) === "ENOENT") return undefined;
+      return mapOsError(err, `cannot check '${declared}'`).message;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(target);
+    } catch {
+      real = path.resolve(info.real, link);
+    }
+    if (this.#inside(real)) return undefined;
+    return `path '${declared}' is a symbolic link to '${link}', outside the root folder ` +
+      `(or use --allow-outside-root)`;
+  }
+
+  #inside(real: string): boolean {
+    const base = this.realRoot.endsWith(path.sep) ? this.realRoot : this.realRoot + path.sep;
+    return real === this.realRoot || real.startsWith(base);
+  }
+
+  #checkFolder(folder: string): FolderInfo {
+    const place = realPlace(folder);
+    if (place.problem !== undefined) {
+      return { problem: this.#describe(place.problem), exists: false, real: place.real };
+    }
+    if (this.#allowOutside || this.#inside(place.real)) {
+      return { problem: undefined, exists: place.exists, real: place.real };
+    }
+    // Name the link that leads out, walking down from the root.
+    const relative = path.relative(this.root, folder);
+    if (!relative.startsWith("..") && !path.isAbsolute(relative)) {
+      let current = this.root;
+      for (const part of relative.split(path.sep)) {
+        current = path.join(current, part);
+        try {
+          if (fs.lstatSync(current).isSymbolicLink()) {
+            const shown = path.relative(this.root, current).split(path.sep).join("/");
+            return {
+              problem: `folder '${shown}' is a symbolic link to '${
+                fs.readlinkSync(current)
+              }', outside the root folder (or use --allow-outside-root)`,
+              exists: place.exists,
+              real: place.real,
+            };
+          }
+        } catch {
+          break;
+        }
+      }
+    }
+    return {
+      problem: `folder '${folder}' leads to '${place.real}', outside the root folder ` +
+        `(or use --allow-outside-root)`,
+      exists: place.exists,
+      real: place.real,
+    };
+  }
+
+  #describe(problem: string): string {
+    return problem.split(this.root + path.sep).join("");
+  }
+}
+
+/**
+ * Where a folder really is: the nearest existing ancestor through `realpath`,
+ * with the missing rest appended.
+ */
+function realPlace(folder: string): { real: string; exists: boolean; problem?: string } {
+  const missing: string[] = [];
+  let current = folder;
+  for (;;) {
+    try {
+      const real = fs.realpathSync(current);
+      if (!isDirectory(current)) {
+        return { real, exists: false, problem: `'${current}' is a file, not a folder` };
+      }
+      return { real: path.join(real, ...missing), exists: missing.length === 0 };
+    } catch (err) {
+      const code = osErrorCode(err);
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        return {
+          real: folder,
+          exists: false,
+          problem: mapOsError(err, `cannot check folder '${current}'`).message,
+        };
+      }
+      const parent = path.dirname(current);
+      if (parent === current) return { real: folder, exists: false };
+      missing.unshift(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+function isDirectory(place: string): boolean {
+  try {
+    return fs.statSync(place).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Manifest problems: the error that carries them, their one-line format, and
+ * the list that collects them while a manifest is loaded.
+ *
+ * @module
+ */
+
+import { NpyallocError } from "../errors.ts";
+import type { ManifestProblem, SourceLocation } from "./types.ts";
+
+/** A line and column in the manifest (1-based); line 0 stands for the whole file. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * Formats one problem as `file:line:column: json.path: message`. The
+ * position is left out for problems about the whole file (line 0), and the
+ * JSON path when it is empty (the document itself).
+ *
+ * @example
+ * ```ts
+ * import { formatProblem } from "./problems.ts";
+ * const text = formatProblem({
+ *   location: { file: "data.yaml", line: 14, column: 12 },
+ *   jsonPath: "arrays[3].shape[1]",
+ *   message: "must be an integer >= 0, got -4",
+ * });
+ * console.assert(text === "data.yaml:14:12: arrays[3].shape[1]: must be an integer >= 0, got -4");
+ * ```
+ *
+ * @param problem The problem.
+ * @returns One line of text.
+ */
+export function formatProblem(problem: ManifestProblem): string {
+  const { file, line, column } = problem.location;
+  const where = line > 0 ? `${file}:${line}:${column}` : file;
+  const path = problem.jsonPath === "" ? "" : `${problem.jsonPath}: `;
+  return `${where}: ${path}${problem.message}`;
+}
+
+/**
+ * An invalid manifest: every problem found (up to the limit), each with the
+ * position of the offending YAML node and the JSON path of the value.
+ *
+ * Its message is the problems, formatted by {@linkcode formatProblem}, one per
+ * line, in the order they appear in the file; when the limit cut the list
+ * short, a last line says so.
+ *
+ * @example
+ * ```ts
+ * import { ManifestError } from "./problems.ts";
+ * const err = new ManifestError([{
+ *   location: { file: "m.yaml", line: 2, column: 1 },
+ *   jsonPath: "",
+ *   message: "unknown key 'arrayz' (did you mean 'arrays'?)",
+ * }]);
+ * console.assert(err.code === "E_MANIFEST");
+ * console.assert(err.message === "m.yaml:2:1: unknown key 'arrayz' (did you mean 'arrays'?)");
+ * ```
+ */
+export class ManifestError extends NpyallocError {
+  /** Every problem found, ordered by position. */
+  readonly problems: readonly ManifestProblem[];
+  /** Whether more problems were found than `problems` holds. */
+  readonly truncated: boolean;
+
+  /**
+   * @param problems The problems, at least one.
+   * @param options `truncated` when the list was cut at the limit; the underlying cause, if any.
+   */
+  constructor(
+    problems: readonly ManifestProblem[],
+    options: { truncated?: boolean; cause?: unknown } = {},
+  ) {
+    const lines = problems.map(formatProblem);
+    const truncated = options.truncated ?? false;
+    if (truncated) lines.push(`stopped after ${problems.length} problems`);
+    super("E_MANIFEST", lines.join("\n"), { cause: options.cause });
+    this.name = "ManifestError";
+    this.problems = problems;
+    this.truncated = truncated;
+  }
+}
+
+/**
+ * Collects problems while a manifest is checked: drops exact repeats (the
+ * same message at the same place, as every item of a foreach makes), and
+ * throws them all, sorted by position, as one {@linkcode ManifestError}.
+ */
+export class ProblemList {
+  readonly #file: string;
+  readonly #max: number;
+  readonly #problems: { problem: ManifestProblem; order: number }[] = [];
+  readonly #seen = new Set<string>();
+
+  /**
+   * @param file The manifest file as the user named it.
+   * @param max How many problems to report at most.
+   */
+  constructor(file: string, max: number) {
+    this.#file = file;
+    this.#max = Math.max(1, max);
+  }
+
+  /** The manifest file as the user named it. */
+  get file(): string {
+    return this.#file;
+  }
+
+  /** How many problems are collected. */
+  get count(): number {
+    return this.#problems.length;
+  }
+
+  /** Whether enough problems are collected to stop looking for more. */
+  get full(): boolean {
+    return this.#problems.length > this.#max;
+  }
+
+  /**
+   * Records one problem.
+   *
+   * @param at Where the offending node is.
+   * @param jsonPath The JSON path of the value.
+   * @param message What is wrong.
+   * @param same Problems at the same place with the same `same` are reported
+   *   once (default: the message).
+   */
+  add(at: Position, jsonPath: string, message: string, same: string = message): void {
+    const key = `${at.line}:${at.column}:${same}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    const location: SourceLocation = { file: this.#file, line: at.line, column: at.column };
+    this.#problems.push({ problem: { location, jsonPath, message }, order: this.#problems.length });
+  }
+
+  /**
+   * Throws the problems collected so far, if there are any.
+   *
+   * @param cause The underlying error, if any.
+   * @throws {ManifestError} When at least one problem was recorded.
+   */
+  throwIfAny(cause?: unknown): void {
+    if (this.#problems.length === 0) return;
+    const sorted = [...this.#problems].sort((a, b) =>
+      a.problem.location.line - b.problem.location.line ||
+      a.problem.location.column - b.problem.location.column ||
+      a.order - b.order
+    ).map((entry) => entry.problem);
+    const truncated = sorted.length > this.#max;
+    throw new ManifestError(sorted.slice(0, this.#max), { truncated, cause });
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Appends a key or an index to a JSON path: `arrays` + 3 is `arrays[3]`,
+ * `vars` + `N` is `vars.N`, and a key that is not an identifier is quoted
+ * (`vars["a.b"]`).
+ *
+ * @param base The path so far; `""` for the document.
+ * @param key A mapping key or a list index.
+ * @returns The longer path.
+ */
+export function jsonPathJoin(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  if (!IDENTIFIER.test(key)) return `${base}[${JSON.stringify(key)}]`;
+  return base === "" ? key : `${base}.${key}`;
+}
+
+/**
+ * Shows a value in a message the way a user wrote it in YAML: strings
+ * quoted, lists and mappings named rather than dumped.
+ *
+ * @param value A value from the manifest.
+ * @returns A short description.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") {
+    const text = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return `'${text}'`;
+  }
+  if (value === null || value === undefined) return "null (no value)";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return ".nan";
+    if (value === Infinity) return ".inf";
+    if (value === -Infinity) return "-.inf";
+    return String(value);
+  }
+  if (typeof value === "bigint" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "an empty list";
+    return value.length === 1 ? "a list of 1 item" : `a list of ${value.length} items`;
+  }
+  return "a mapping";
+}

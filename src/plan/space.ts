@@ -1,0 +1,354 @@
+/**
+ * The up-front space and inode check (SPEC 3.2): does every filesystem the
+ * plan writes to have room for it, plus the `--min-free` headroom?
+ *
+ * How it works: each array to create or replace is charged to the filesystem
+ * of the nearest existing ancestor of its folder (its `stat().dev`, cached per
+ * folder), because that is where the folders and the file will be made. Each
+ * filesystem is asked `statfs` once. A file costs its size rounded up to the
+ * block size (a `sparse` file only its header: its data blocks appear later,
+ * and are counted apart as `committed_bytes`), and one inode, plus one per
+ * folder to create. Replaced files are charged in full: the old file keeps its
+ * blocks until the new one is renamed over it.
+ *
+ * @module
+ */
+
+import { statfsSync, statSync } from "node:fs";
+import path from "node:path";
+import { mapOsError, NpyallocError } from "../errors.ts";
+import type { PlannedArray } from "./targets.ts";
+
+/** A `--min-free` headroom: a byte count, or a percentage of each filesystem's size. */
+export type SizeSpec =
+  | { readonly kind: "bytes"; readonly bytes: bigint }
+  | { readonly kind: "percent"; readonly percent: number };
+
+/** The space and inode budget of one filesystem. Snake_case: it goes into the report as is. */
+export interface FilesystemBudget {
+  /** The absolute existing folder the filesystem was asked about (the shortest of its targets). */
+  readonly path: string;
+  /** The device number, as a decimal string. */
+  readonly device: string;
+  /** The block size of the filesystem, in bytes. */
+  readonly block_size: number;
+  /** Bytes available to an unprivileged user (`bavail * bsize`). */
+  readonly available_bytes: bigint;
+  /** Bytes the plan takes: every file to create or replace, rounded up to the block size. */
+  readonly required_bytes: bigint;
+  /** Data bytes of `sparse` files, not reserved: they take space only when written. */
+  readonly committed_bytes: bigint;
+  /** The `--min-free` headroom on this filesystem, in bytes. */
+  readonly min_free_bytes: bigint;
+  /** Free inodes, or `null` when the filesystem does not report inodes (check skipped). */
+  readonly free_inodes: number | bigint | null;
+  /** New files plus new folders. */
+  readonly required_inodes: number;
+  /** Whether the bytes (with the headroom) and the inodes fit. */
+  readonly ok: boolean;
+  /** `required_bytes + min_free_bytes - available_bytes`, or 0 when it fits. */
+  readonly shortfall_bytes: bigint;
+  /** `required_inodes - free_inodes`, or 0 when it fits or inodes are not reported. */
+  readonly shortfall_inodes: number;
+}
+
+/** Options of {@linkcode planSpace}. */
+export interface SpaceOptions {
+  /**
+   * Headroom to keep free on every filesystem, as {@linkcode parseSize} returns it.
+   *
+   * @default {{ kind: "bytes", bytes: 0n }}
+   */
+  readonly minFree?: SizeSpec;
+}
+
+const UNITS: Readonly<Record<string, bigint>> = {
+  "": 1n,
+  b: 1n,
+  k: 1024n,
+  kb: 1000n,
+  kib: 1024n,
+  m: 1024n ** 2n,
+  mb: 1000n ** 2n,
+  mib: 1024n ** 2n,
+  g: 1024n ** 3n,
+  gb: 1000n ** 3n,
+  gib: 1024n ** 3n,
+  t: 1024n ** 4n,
+  tb: 1000n ** 4n,
+  tib: 1024n ** 4n,
+  p: 1024n ** 5n,
+  pb: 1000n ** 5n,
+  pib: 1024n ** 5n,
+  e: 1024n ** 6n,
+  eb: 1000n ** 6n,
+  eib: 1024n ** 6n,
+};
+
+const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*|%)$/;
+
+/** Scale of percentages kept exactly: 1e-6 percent. */
+const PERCENT_SCALE = 1_000_000;
+
+/**
+ * Parses a `--min-free` size: a byte count with an optional unit (`4096`, `4096B`, `512MiB`,
+ * `2GB`, `1.5TiB`), or a percentage of each filesystem's size (`1%`, `0.5%`).
+ *
+ * Units are case-insensitive. `KB`, `MB`, `GB`, `TB`, `PB`, `EB` are powers of 1000; `KiB`,
+ * `MiB`, ... and the bare letters `K`, `M`, `G`, `T`, `P`, `E` are powers of 1024 (as in
+ * `fallocate -l` and `truncate -s`). A fractional size is rounded up to a whole byte.
+ *
+ * @param text The size as the user wrote it.
+ * @returns The size.
+ * @throws {NpyallocError} `E_USAGE` for anything else, a fractional byte count without a unit,
+ *   or a percentage above 100.
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./space.ts";
+ * console.assert(JSON.stringify(parseSize("1%")) === '{"kind":"percent","percent":1}');
+ * const size = parseSize("1.5KiB");
+ * console.assert(size.kind === "bytes" && size.bytes === 1536n);
+ * ```
+ */
+export function parseSize(text: string): SizeSpec {
+  const trimmed = text.trim();
+  const match = SIZE_PATTERN.exec(trimmed);
+  const usage = (why: string) =>
+    new NpyallocError(
+      "E_USAGE",
+      `Cannot parse size '${text}': ${why} (examples: 4096, 512MiB, 2GB, 1.5TiB, 1%)`,
+    );
+  if (match === null) throw usage("expected a number with an optional unit");
+  const number = match[1] as string;
+  const unit = (match[2] as string).toLowerCase();
+  if (unit === "%") {
+    const percent = Number(number);
+    if (percent > 100) throw usage("a percentage must be at most 100");
+    return { kind: "percent", percent };
+  }
+  const multiplier = UNITS[unit];
+  if (multiplier === undefined) {
+    throw usage(`unknown unit '${match[2]}', expected B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, ...`);
+  }
+  const [whole = "", fraction = ""] = number.split(".");
+  const scale = 10n ** BigInt(fraction.length);
+  const scaled = BigInt(`${whole}${fraction}` || "0") * multiplier;
+  if (unit === "" || unit === "b") {
+    if (scaled % scale !== 0n) throw usage("a byte count must be a whole number");
+  }
+  return { kind: "bytes", bytes: (scaled + scale - 1n) / scale };
+}
+
+/** What is accumulated per filesystem before `statfs`. */
+interface Tally {
+  readonly device: string;
+  folder: string;
+  readonly arrays: PlannedArray[];
+  readonly newFolders: Set<string>;
+}
+
+/**
+ * Checks, per filesystem, that the arrays to create or replace fit: required bytes plus the
+ * `minFree` headroom must not exceed the bytes available to the user, and new files plus new
+ * folders must not exceed the free inodes (where the filesystem reports inodes). Arrays that
+ * are `unchanged` or in `conflict` cost nothing.
+ *
+ * @param planned The output of `classifyTargets`.
+ * @param options The `minFree` headroom.
+ * @returns One budget per filesystem that receives something, in order of first use.
+ * @throws {NpyallocError} When a folder cannot be stat'ed or a filesystem cannot be asked
+ *   for its free space (mapped by `mapOsError`).
+ *
+ * @example
+ * ```ts ignore
+ * import { planSpace, formatSpaceFailure } from "./space.ts";
+ * const budgets = planSpace(planned, { minFree: parseSize("1%") });
+ * if (!budgets.every((b) => b.ok)) throw new Error(formatSpaceFailure(budgets));
+ * ```
+ */
+export function planSpace(
+  planned: readonly PlannedArray[],
+  options: SpaceOptions = {},
+): FilesystemBudget[] {
+  const devices = new Map<string, string>();
+  const deviceOf = (folder: string): string => {
+    let device = devices.get(folder);
+    if (device === undefined) {
+      try {
+        device = statSync(folder, { bigint: true }).dev.toString();
+      } catch (err) {
+        throw mapOsError(err, `Cannot examine folder '${folder}'`);
+      }
+      devices.set(folder, device);
+    }
+    return device;
+  };
+
+  const tallies = new Map<string, Tally>();
+  for (const item of planned) {
+    if (item.action !== "create" && item.action !== "replace") continue;
+    const first = item.newFolders[0];
+    const folder = first === undefined ? path.dirname(item.array.target) : path.dirname(first);
+    const device = deviceOf(folder);
+    let tally = tallies.get(device);
+    if (tally === undefined) {
+      tally = { device, folder, arrays: [], newFolders: new Set() };
+      tallies.set(device, tally);
+    } else if (folder.length < tally.folder.length) {
+      tally.folder = folder;
+    }
+    tally.arrays.push(item);
+    for (const created of item.newFolders) tally.newFolders.add(created);
+  }
+
+  return [...tallies.values()].map((tally) => budgetOf(tally, options.minFree));
+}
+
+function budgetOf(tally: Tally, minFree: SizeSpec | undefined): FilesystemBudget {
+  let fs;
+  try {
+    fs = statfsSync(tally.folder, { bigint: true });
+  } catch (err) {
+    throw mapOsError(err, `Cannot read the free space of the filesystem of '${tally.folder}'`);
+  }
+  const block = fs.bsize > 0n ? fs.bsize : 1n;
+  const roundUp = (n: bigint) => ((n + block - 1n) / block) * block;
+  let required = 0n;
+  let committed = 0n;
+  for (const { array } of tally.arrays) {
+    const layout = array.layout;
+    if (layout.allocation === "sparse") {
+      const header = roundUp(BigInt(layout.header.length));
+      required += header;
+      committed += roundUp(layout.fileBytes) - header;
+    } else {
+      required += roundUp(layout.fileBytes);
+    }
+  }
+  const available = fs.bavail * fs.bsize;
+  const minFreeBytes = minFreeOn(minFree, fs.blocks * fs.bsize);
+  const shortfall = required + minFreeBytes - available;
+  const requiredInodes = tally.arrays.length + tally.newFolders.size;
+  const freeInodes = fs.files === 0n ? null : fs.ffree;
+  const inodeShortfall = freeInodes === null ? 0n : BigInt(requiredInodes) - freeInodes;
+  return {
+    path: tally.folder,
+    device: tally.device,
+    block_size: Number(fs.bsize),
+    available_bytes: available,
+    required_bytes: required,
+    committed_bytes: committed,
+    min_free_bytes: minFreeBytes,
+    free_inodes: freeInodes === null ? null : exact(freeInodes),
+    required_inodes: requiredInodes,
+    ok: shortfall <= 0n && inodeShortfall <= 0n,
+    shortfall_bytes: shortfall > 0n ? shortfall : 0n,
+    shortfall_inodes: inodeShortfall > 0n ? Number(inodeShortfall) : 0,
+  };
+}
+
+function minFreeOn(minFree: SizeSpec | undefined, total: bigint): bigint {
+  if (minFree === undefined) return 0n;
+  if (minFree.kind === "bytes") return minFree.bytes;
+  const scaled = BigInt(Math.round(minFree.percent * PERCENT_SCALE));
+  const denominator = 100n * BigInt(PERCENT_SCALE);
+  return (total * scaled + denominator - 1n) / denominator;
+}
+
+function exact(n: bigint): number | bigint {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/**
+ * Warnings a successful space check still deserves: filesystems that do not report inodes
+ * (the inode check was skipped) and `sparse` files whose data, once written, would not fit.
+ *
+ * @param budgets The output of {@linkcode planSpace}.
+ * @returns One line per warning, for the report's `warnings`.
+ */
+export function spaceWarnings(budgets: readonly FilesystemBudget[]): string[] {
+  const warnings: string[] = [];
+  for (const b of budgets) {
+    if (b.free_inodes === null) {
+      warnings.push(
+        `The filesystem of '${b.path}' does not report inodes: the inode check was skipped`,
+      );
+    }
+    if (b.committed_bytes > 0n) {
+      const needed = b.required_bytes + b.committed_bytes + b.min_free_bytes;
+      const fits = needed <= b.available_bytes;
+      warnings.push(
+        `Sparse files on the filesystem of '${b.path}' commit ${showBytes(b.committed_bytes)} ` +
+          `not reserved: writing all their data ${
+            fits
+              ? "fits in the space available now"
+              : `needs ${showBytes(needed - b.available_bytes)} more than is available now`
+          }`,
+      );
+    }
+  }
+  return warnings;
+}
+
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+/** A byte count in binary units and exactly: `1.5 GiB (1610612736 bytes)`. */
+function showBytes(bytes: bigint): string {
+  return `${humanBytes(bytes)} (${bytes} bytes)`;
+}
+
+function humanBytes(bytes: bigint): string {
+  let value = Number(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BINARY_UNITS[unit]}`;
+}
+
+/**
+ * The message of a failed space check (exit 3): one row per filesystem with what the plan
+ * requires (including the headroom), what is available, and the shortfall, in binary units
+ * and in exact bytes, then the inode counts of filesystems short of inodes.
+ *
+ * @param budgets The output of {@linkcode planSpace}.
+ * @returns The text, several lines, without a trailing newline.
+ */
+export function formatSpaceFailure(budgets: readonly FilesystemBudget[]): string {
+  const failing = budgets.filter((b) => !b.ok).length;
+  const header = ["filesystem", "required", "available", "shortfall", "inodes (new / free)", ""];
+  const rows = budgets.map((b) => [
+    b.path,
+    showBytes(b.required_bytes + b.min_free_bytes) +
+    (b.min_free_bytes > 0n ? ` incl. min-free ${humanBytes(b.min_free_bytes)}` : ""),
+    showBytes(b.available_bytes),
+    b.shortfall_bytes > 0n ? showBytes(b.shortfall_bytes) : "-",
+    `${b.required_inodes} / ${b.free_inodes === null ? "not reported" : String(b.free_inodes)}`,
+    b.ok ? "ok" : `SHORT${b.shortfall_inodes > 0 ? ` of ${b.shortfall_inodes} inodes` : ""}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    "  " + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return [
+    `Not enough free space or inodes on ${failing} of ${budgets.length} ` +
+    `filesystem${budgets.length === 1 ? "" : "s"} (nothing was written):`,
+    line(header),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+/**
+ * The error of a failed space check, or `null` when every filesystem fits: `E_NO_SPACE` when
+ * some filesystem is short of bytes, else `E_NO_INODES`, with {@linkcode formatSpaceFailure}
+ * as the message (which starts with "Not enough free space", as the exit-code mapping expects).
+ *
+ * @param budgets The output of {@linkcode planSpace}.
+ * @returns The error to throw or report, or `null`.
+ */
+export function spaceFailure(budgets: readonly FilesystemBudget[]): NpyallocError | null {
+  if (budgets.every((b) => b.ok)) return null;
+  const code = budgets.some((b) => b.shortfall_bytes > 0n) ? "E_NO_SPACE" : "E_NO_INODES";
+  return new NpyallocError(code, formatSpaceFailure(budgets));
+}

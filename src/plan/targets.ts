@@ -1,0 +1,291 @@
+/**
+ * What a run must do at each target path: create the file, leave it alone,
+ * replace it, or stop because something conflicts (SPEC 3.4).
+ *
+ * How it works: every target's folder is resolved first, through a cache of
+ * promises keyed by folder, so that thousands of arrays in one folder cost one
+ * `stat` of that folder. A folder that does not exist is resolved by walking up
+ * to the nearest existing ancestor; the folders on the way are the ones the run
+ * will create. When the folder is missing, the target cannot exist and is not
+ * stat'ed at all; otherwise one `lstat` tells whether the target exists, which
+ * is the only call for the common case of an absent file. An existing regular
+ * file has its header read (never its data) and compared with the header
+ * `np.save` would write for the array. Targets are classified a few dozen at a
+ * time, so that metadata latency on network and parallel filesystems overlaps.
+ *
+ * @module
+ */
+
+import type { Stats } from "node:fs";
+import { lstat, stat } from "node:fs/promises";
+import path from "node:path";
+import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
+import type { ManifestArray } from "../manifest/types.ts";
+import type { Descr } from "../npy/dtype.ts";
+import { dtypeToDescr } from "../npy/dtype.ts";
+import { readHeaderFromFile } from "../npy/header.ts";
+import { formatShape } from "../npy/shape.ts";
+
+/** What a run does at a target path. */
+export type PlannedAction = "create" | "unchanged" | "replace" | "conflict";
+
+/** The codes a planned array can carry. */
+export type PlannedCode = "E_CONFLICT" | "E_NOT_A_DIRECTORY";
+
+/** One array of the manifest and what a run must do at its path. */
+export interface PlannedArray {
+  /** The array as the manifest declares it. */
+  readonly array: ManifestArray;
+  /**
+   * `create`: nothing is at the path. `unchanged`: a complete .npy file of the same dtype,
+   * shape and order is there and is left alone. `replace`: a conflicting file is there and
+   * `force` was given. `conflict`: something else is there, and the run must stop.
+   */
+  readonly action: PlannedAction;
+  /** Why the path conflicts or is replaced, in words; `null` for `create` and `unchanged`. */
+  readonly reason: string | null;
+  /**
+   * `E_NOT_A_DIRECTORY` when a parent of the path is a file, `E_CONFLICT` for any other
+   * conflict; `null` unless `action` is `conflict`.
+   */
+  readonly code: PlannedCode | null;
+  /** Absolute folders the run must create for this array, outermost first. */
+  readonly newFolders: readonly string[];
+}
+
+/** Options of {@linkcode classifyTargets}. */
+export interface ClassifyOptions {
+  /** Replace conflicting files (not folders) atomically instead of stopping. */
+  readonly force: boolean;
+}
+
+/** How many targets are examined at once. */
+const CONCURRENCY = 32;
+
+/** What is known about a target's folder. */
+type FolderState =
+  /** The folder exists; `missing` lists the folders to create below it, outermost first. */
+  | { readonly kind: "ok"; readonly missing: readonly string[] }
+  /** `file`, an ancestor of the folder (or the folder itself), is not a folder. */
+  | { readonly kind: "blocked"; readonly file: string };
+
+/** What was found at the target path itself. */
+interface Finding {
+  readonly action: "create" | "unchanged" | "conflict";
+  readonly reason: string | null;
+  /** Whether `force` may replace it: false for folders in the way. */
+  readonly replaceable: boolean;
+}
+
+/**
+ * Decides, for every array, whether its file is to be created, is already there as declared
+ * (`unchanged`), conflicts, or (with `force`) is to be replaced. Touches nothing: it only
+ * stats paths and reads the headers of existing files.
+ *
+ * An existing file is `unchanged` when it is a well-formed .npy file whose dtype, shape and
+ * `fortran_order` are those `np.save` writes for the array and whose size is that of a
+ * complete file; its data is never read. Any other file at the path, a folder at the path, or
+ * a parent that is a file is a conflict. With `force`, conflicting files become `replace`;
+ * folders in the way and parents that are files stay conflicts, because npyalloc never
+ * deletes folders.
+ *
+ * @param arrays The arrays of a loaded manifest, with absolute `target` paths.
+ * @param options `force`.
+ * @returns One entry per array, in the same order.
+ * @throws {NpyallocError} When a path cannot be examined for another reason than absence
+ *   (e.g. `E_PERMISSION` on a folder that cannot be searched), mapped by `mapOsError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { classifyTargets } from "./targets.ts";
+ * const planned = await classifyTargets(manifest.arrays, { force: false });
+ * const conflicts = planned.filter((p) => p.action === "conflict");
+ * ```
+ */
+export async function classifyTargets(
+  arrays: readonly ManifestArray[],
+  options: ClassifyOptions,
+): Promise<PlannedArray[]> {
+  const folders = new Map<string, Promise<FolderState>>();
+  const folderState = (dir: string): Promise<FolderState> => {
+    let state = folders.get(dir);
+    if (state === undefined) {
+      state = resolveFolder(dir, folderState);
+      folders.set(dir, state);
+    }
+    return state;
+  };
+
+  const result = new Array<PlannedArray>(arrays.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < arrays.length) {
+      const index = next++;
+      const array = arrays[index] as ManifestArray;
+      result[index] = await classifyOne(
+        array,
+        await folderState(path.dirname(array.target)),
+        options,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, arrays.length) }, worker));
+  return result;
+}
+
+async function resolveFolder(
+  dir: string,
+  folderState: (dir: string) => Promise<FolderState>,
+): Promise<FolderState> {
+  let stats: Stats;
+  try {
+    stats = await stat(dir);
+  } catch (err) {
+    const errno = osErrorCode(err);
+    const parent = path.dirname(dir);
+    if ((errno === "ENOENT" || errno === "ENOTDIR") && parent !== dir) {
+      const above = await folderState(parent);
+      if (above.kind === "blocked") return above;
+      // ENOTDIR below an existing folder: the folder itself is something else (a race).
+      if (errno === "ENOTDIR") return { kind: "blocked", file: dir };
+      return { kind: "ok", missing: [...above.missing, dir] };
+    }
+    throw mapOsError(err, `Cannot examine folder '${dir}'`);
+  }
+  return stats.isDirectory() ? { kind: "ok", missing: [] } : { kind: "blocked", file: dir };
+}
+
+async function classifyOne(
+  array: ManifestArray,
+  folder: FolderState,
+  options: ClassifyOptions,
+): Promise<PlannedArray> {
+  if (folder.kind === "blocked") {
+    return {
+      array,
+      action: "conflict",
+      reason: `'${folder.file}' is a file, not a folder`,
+      code: "E_NOT_A_DIRECTORY",
+      newFolders: [],
+    };
+  }
+  const finding = folder.missing.length > 0
+    ? { action: "create" as const, reason: null, replaceable: true }
+    : await examineTarget(array);
+  if (finding.action !== "conflict") {
+    return {
+      array,
+      action: finding.action,
+      reason: null,
+      code: null,
+      newFolders: folder.missing,
+    };
+  }
+  if (options.force && finding.replaceable) {
+    return { array, action: "replace", reason: finding.reason, code: null, newFolders: [] };
+  }
+  return { array, action: "conflict", reason: finding.reason, code: "E_CONFLICT", newFolders: [] };
+}
+
+/** Looks at the path of an array whose folder exists. */
+async function examineTarget(array: ManifestArray): Promise<Finding> {
+  const target = array.target;
+  let link: Stats;
+  try {
+    link = await lstat(target);
+  } catch (err) {
+    if (osErrorCode(err) === "ENOENT") return { action: "create", reason: null, replaceable: true };
+    throw mapOsError(err, `Cannot examine '${target}'`);
+  }
+  let stats = link;
+  if (link.isSymbolicLink()) {
+    try {
+      stats = await stat(target);
+    } catch (err) {
+      const errno = osErrorCode(err);
+      if (errno === "ENOENT" || errno === "ENOTDIR" || errno === "ELOOP") {
+        return conflict("a symbolic link to nothing is in the way");
+      }
+      throw mapOsError(err, `Cannot examine '${target}'`);
+    }
+  }
+  if (stats.isDirectory()) {
+    return {
+      action: "conflict",
+      reason: link.isSymbolicLink()
+        ? "a symbolic link to a folder is in the way"
+        : "a folder is in the way",
+      replaceable: false,
+    };
+  }
+  // Never open a FIFO, socket or device: opening or reading one may block or have effects.
+  if (!stats.isFile()) return conflict(`not a regular file (${fileKind(stats)})`);
+  return await compareHeader(array);
+}
+
+function conflict(reason: string): Finding {
+  return { action: "conflict", reason, replaceable: true };
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  return "an unknown kind of file";
+}
+
+async function compareHeader(array: ManifestArray): Promise<Finding> {
+  let header;
+  try {
+    header = await readHeaderFromFile(array.target);
+  } catch (err) {
+    if (err instanceof NpyallocError && err.code === "E_NOT_NPY") {
+      return conflict(`not a .npy file: ${err.message}`);
+    }
+    if (err instanceof NpyallocError) return conflict(`cannot read its header: ${err.message}`);
+    throw err;
+  }
+  const layout = array.layout;
+  const differences: string[] = [];
+  const fileDescr = header.descr;
+  if (!sameDescr(fileDescr, layout.descr) && !sameDescr(dtypeToDescr(header.dtype), layout.descr)) {
+    differences.push(`dtype ${showDescr(fileDescr)} differs from ${showDescr(layout.descr)}`);
+  }
+  if (!sameShape(header.shape, layout.shape)) {
+    differences.push(
+      `shape ${formatShape(header.shape)} differs from ${formatShape(layout.shape)}`,
+    );
+  }
+  if (header.fortranOrder !== layout.fortranOrder) {
+    differences.push(
+      `fortran_order ${pyBool(header.fortranOrder)} differs from ${pyBool(layout.fortranOrder)}`,
+    );
+  }
+  if (differences.length > 0) return conflict(differences.join("; "));
+  if (header.fileBytes !== header.expectedFileBytes) {
+    const how = header.fileBytes < header.expectedFileBytes
+      ? "truncated"
+      : `${header.fileBytes - header.expectedFileBytes} extra bytes at the end`;
+    return conflict(
+      `file is ${header.fileBytes} bytes, a complete file is ${header.expectedFileBytes} (${how})`,
+    );
+  }
+  return { action: "unchanged", reason: null, replaceable: true };
+}
+
+function sameDescr(a: Descr, b: Descr): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function showDescr(descr: Descr): string {
+  return typeof descr === "string" ? `'${descr}'` : JSON.stringify(descr);
+}
+
+function sameShape(a: readonly bigint[], b: readonly bigint[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+function pyBool(value: boolean): string {
+  return value ? "True" : "False";
+}

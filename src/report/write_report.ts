@@ -1,0 +1,85 @@
+/**
+ * Writing the report: to standard output, or atomically to a file (a reader never sees half a
+ * report, and a previous report is replaced only by a complete one).
+ *
+ * @module
+ */
+
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { mapOsError } from "../errors.ts";
+import { toJson } from "../json.ts";
+import { fsyncDir, tempPathFor } from "../run/write_file.ts";
+import type { Report } from "./report.ts";
+
+/** Where {@linkcode writeReport} prints and how it writes. */
+export interface ReportIo {
+  /** Receives the text when the destination is `-`. */
+  readonly stdout?: (text: string) => void;
+  /** fsync the report and its folder. @default {true} */
+  readonly fsync?: boolean;
+}
+
+/**
+ * The report as text: JSON indented by 2 spaces, integers exact, with a final newline.
+ *
+ * @param report The report.
+ * @returns The text.
+ */
+export function reportText(report: Report): string {
+  return `${toJson(report, 2)}\n`;
+}
+
+/**
+ * Writes the report to `destination`, or to standard output when it is `-`. A file is written
+ * to a temporary file in the same folder (named as the run's own temporary files, so a later
+ * run cleans it up if this one is killed), fsynced, then renamed over `destination`; missing
+ * folders are created.
+ *
+ * @param report The report.
+ * @param destination A file path, or `-` for standard output.
+ * @param io `stdout` receives the text for `-`; `fsync`.
+ * @returns The text written (for `-` without `io.stdout`, the caller prints it).
+ * @throws {NpyallocError} When the folder or the file cannot be created or written
+ *   (`E_PERMISSION`, `E_NO_SPACE`, `E_NOT_A_DIRECTORY`, ...).
+ *
+ * @example
+ * ```ts ignore
+ * import { writeReport } from "./write_report.ts";
+ * await writeReport(report, "out/npyalloc-report.json");
+ * ```
+ */
+export async function writeReport(
+  report: Report,
+  destination: string,
+  io: ReportIo = {},
+): Promise<string> {
+  const text = reportText(report);
+  if (destination === "-") {
+    io.stdout?.(text);
+    return text;
+  }
+  const fsync = io.fsync ?? true;
+  const target = path.resolve(destination);
+  const dir = path.dirname(target);
+  const temp = tempPathFor(target);
+  let renamed = false;
+  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(temp, "wx", 0o666);
+    try {
+      await handle.writeFile(text);
+      if (fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    renamed = true;
+    if (fsync) fsyncDir(dir);
+  } catch (err) {
+    throw mapOsError(err, `Cannot write the report '${destination}'`);
+  } finally {
+    if (!renamed) await rm(temp, { force: true }).catch(() => {});
+  }
+  return text;
+}

@@ -1,0 +1,115 @@
+/**
+ * Deep verification: streams an array's data and checks every element holds
+ * the fill. Padding bytes (between structured fields, and the 6 unused bytes
+ * of each x87 long double) are not compared: NumPy leaves them uninitialised.
+ *
+ * @module
+ */
+
+import { open } from "node:fs/promises";
+import { mapOsError, NpyallocError } from "../errors.ts";
+import type { DType } from "../npy/dtype.ts";
+import type { ArrayLayout } from "../npy/layout.ts";
+
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** Marks with 1 the bytes of one element that carry a value, 0 the padding. */
+export function significantBytes(dtype: DType): Uint8Array {
+  const mask = new Uint8Array(dtype.itemsize);
+  const mark = (dt: DType, base: number) => {
+    if (dt.kind === "struct") {
+      for (const field of dt.fields) {
+        const count = field.shape.reduce((a, b) => a * b, 1);
+        for (let i = 0; i < count; i++) {
+          mark(field.dtype, base + field.offset + i * field.dtype.itemsize);
+        }
+      }
+      return;
+    }
+    const longDouble = (dt.kind === "f" && dt.itemsize === 16) ||
+      (dt.kind === "c" && dt.itemsize === 32);
+    for (let part = 0; part < dt.itemsize; part += longDouble ? 16 : dt.itemsize) {
+      const [from, to] = !longDouble ? [0, dt.itemsize] : dt.byteOrder === ">" ? [6, 16] : [0, 10];
+      mask.fill(1, base + part + from, base + part + to);
+    }
+  };
+  mark(dtype, 0);
+  return mask;
+}
+
+/** Where the data first differs from the fill, or `null` when it matches. */
+export interface DataMismatch {
+  /** Byte offset in the file. */
+  readonly offset: bigint;
+  /** Index of the element (in storage order). */
+  readonly element: bigint;
+}
+
+/**
+ * Checks that the data of `file` is the fill of `layout`, element by element.
+ *
+ * @param file The .npy file (its header already checked against `layout`).
+ * @param layout The array it should hold.
+ * @param signal Stops reading between chunks.
+ * @returns The first mismatch, or `null`.
+ * @throws {NpyallocError} When the file cannot be read.
+ */
+export async function findDataMismatch(
+  file: string,
+  layout: ArrayLayout,
+  signal?: AbortSignal,
+): Promise<DataMismatch | null> {
+  const itemsize = layout.dtype.itemsize;
+  if (itemsize === 0 || layout.dataBytes === 0n) return null;
+  const mask = significantBytes(layout.dtype);
+  const masked = mask.includes(0);
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / itemsize));
+  const expected = new Uint8Array(perChunk * itemsize);
+  for (let i = 0; i < perChunk; i++) expected.set(layout.element, i * itemsize);
+  const actual = new Uint8Array(expected.length);
+  const start = layout.header.length;
+  const total = Number(layout.dataBytes);
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    throw mapOsError(err, `Cannot read '${file}'`);
+  }
+  try {
+    for (let done = 0; done < total;) {
+      if (signal?.aborted) {
+        throw new NpyallocError("E_INTERRUPTED", `Verification of '${file}' interrupted`);
+      }
+      const want = Math.min(actual.length, total - done);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(actual, got, want - got, start + done + got);
+        if (bytesRead === 0) {
+          return {
+            offset: BigInt(start + done + got),
+            element: BigInt(Math.floor((done + got) / itemsize)),
+          };
+        }
+        got += bytesRead;
+      }
+      const same = !masked &&
+        Buffer.compare(actual.subarray(0, want), expected.subarray(0, want)) === 0;
+      if (!same) {
+        for (let i = 0; i < want; i++) {
+          if (actual[i] !== expected[i] && mask[i % itemsize] === 1) {
+            return {
+              offset: BigInt(start + done + i),
+              element: BigInt(Math.floor((done + i) / itemsize)),
+            };
+          }
+        }
+      }
+      done += want;
+    }
+  } catch (err) {
+    throw mapOsError(err, `Cannot read '${file}'`);
+  } finally {
+    await handle.close();
+  }
+  return null;
+}
