@@ -1,4 +1,3 @@
-#!/usr/bin/env -S deno run -A
 /**
  * The npyalloc command line: the only module that reads `process.argv`,
  * writes to the terminal and sets the exit code.

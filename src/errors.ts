@@ -50,9 +50,10 @@ export type ErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NpyallocError } from "./errors.ts";
  * const err = new NpyallocError("E_DTYPE", "Cannot parse dtype 'float7'");
- * console.assert(err.code === "E_DTYPE");
+ * assert.ok(err.code === "E_DTYPE");
  * ```
  */
 export class NpyallocError extends Error {

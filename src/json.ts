@@ -14,8 +14,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toJson } from "./json.ts";
- * console.assert(toJson({ n: 2n ** 64n }) === '{"n":18446744073709551616}');
+ * assert.ok(toJson({ n: 2n ** 64n }) === '{"n":18446744073709551616}');
  * ```
  */
 export function toJson(value: unknown, indent = 0): string {

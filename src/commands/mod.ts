@@ -8,12 +8,6 @@
 import { type ErrorCode, NpyallocError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CommandIo } from "./_io.ts";
-import { createCommand } from "./create.ts";
-import { inspectCommand } from "./inspect.ts";
-import { runCommand } from "./run.ts";
-import { schemaCommand } from "./schema.ts";
-import { validateCommand } from "./validate.ts";
-import { verifyCommand } from "./verify.ts";
 
 export type { CommandIo } from "./_io.ts";
 
@@ -30,19 +24,24 @@ Usage:
                   [--allocation auto|sparse|reserve|write]
   npyalloc inspect <file.npy>... [--json]      header, layout, sizes, allocated blocks
   npyalloc schema [manifest|report]            print a JSON Schema
+  npyalloc report merge <report.json>... [-o FILE]
+                                               join the reports of the shards of a run
   npyalloc --version | --help
 
 Run 'npyalloc <command> --help' for the options of a command.
 `;
 
+// Each command is imported when it runs, so that `--version` and `create` do not load (and
+// evaluate) the manifest code, yaml and ajv: start-up is part of every invocation.
 const COMMANDS: Record<string, (args: readonly string[], io: CommandIo) => Promise<number>> = {
-  run: (args, io) => runCommand("run", args, io),
-  plan: (args, io) => runCommand("plan", args, io),
-  validate: validateCommand,
-  verify: verifyCommand,
-  create: createCommand,
-  inspect: inspectCommand,
-  schema: schemaCommand,
+  run: async (args, io) => (await import("./run.ts")).runCommand("run", args, io),
+  plan: async (args, io) => (await import("./run.ts")).runCommand("plan", args, io),
+  validate: async (args, io) => (await import("./validate.ts")).validateCommand(args, io),
+  verify: async (args, io) => (await import("./verify.ts")).verifyCommand(args, io),
+  create: async (args, io) => (await import("./create.ts")).createCommand(args, io),
+  inspect: async (args, io) => (await import("./inspect.ts")).inspectCommand(args, io),
+  schema: async (args, io) => (await import("./schema.ts")).schemaCommand(args, io),
+  report: async (args, io) => (await import("./report_merge.ts")).reportCommand(args, io),
 };
 
 /** Exit codes by error code: 2 for bad input, 3 for space, 4 for conflicts, 130 for signals. */

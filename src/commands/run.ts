@@ -25,11 +25,19 @@ import {
   buildReport,
   plannedOutcome,
   type ReportOptions,
+  type ShardReport,
 } from "../report/report.ts";
 import { writeReport } from "../report/write_report.ts";
 import { removeStaleTemps } from "../run/cleanup.ts";
 import { executePlan } from "../run/execute.ts";
 import { Progress, type ProgressMode } from "../run/progress.ts";
+import {
+  reportPath,
+  reportPathWarning,
+  resolveShard,
+  selectShard,
+  type ShardSelection,
+} from "../shard/mod.ts";
 import { parseCommandArgs, stringOption } from "./_args.ts";
 import { formatBytes } from "./_format.ts";
 import type { CommandIo } from "./_io.ts";
@@ -37,8 +45,13 @@ import { parseVars } from "./_vars.ts";
 
 const RUN_OPTIONS = `Options:
   -j, --jobs N            arrays written at once (default 4)
-  -r, --report FILE       where the JSON report goes; - for standard output
-                          (default npyalloc-report.json beside the manifest)
+  -r, --report FILE       where the JSON report goes; - for standard output; {shard} and {count}
+                          stand for K and N (default npyalloc-report.json beside the manifest,
+                          npyalloc-report.shard-K-of-N.json for a shard)
+      --shard K/N|auto    only shard K of N (0 <= K < N) of the arrays, split by bytes; auto
+                          reads SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX),
+                          else SLURM_PROCID with SLURM_NTASKS, else NPYALLOC_SHARD=K/N, else
+                          runs the whole manifest
       --dry-run           plan and check space, write nothing but the report (run only)
       --force             replace existing files whose header or size differs from the manifest
       --var NAME=VALUE    set or override a manifest variable (repeatable)
@@ -83,6 +96,7 @@ const OPTIONS = {
   "no-fsync": { type: "boolean" },
   "allow-outside-root": { type: "boolean" },
   "max-arrays": { type: "string" },
+  shard: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   json: { type: "boolean" },
 } as const;
@@ -92,6 +106,12 @@ interface RunSettings {
   manifestFile: string;
   jobs: number;
   reportTo: string;
+  /** `-r` as given, for the shard warning. */
+  reportOption: string | undefined;
+  /** The shard to run, or `null` for the whole manifest. */
+  shard: ShardSelection | null;
+  /** Whether `--shard auto` found no shard in the environment. */
+  shardAutoWhole: boolean;
   dryRun: boolean;
   force: boolean;
   vars: Record<string, string>;
@@ -114,7 +134,11 @@ function positiveInteger(command: string, name: string, text: string): number {
   return Number(text);
 }
 
-function parseSettings(command: "run" | "plan", args: readonly string[]): RunSettings | "help" {
+function parseSettings(
+  command: "run" | "plan",
+  args: readonly string[],
+  env: CommandIo["env"],
+): RunSettings | "help" {
   const { values, positionals } = parseCommandArgs(command, args, OPTIONS);
   if (values.help) return "help";
   if (positionals.length !== 1) {
@@ -133,12 +157,25 @@ function parseSettings(command: "run" | "plan", args: readonly string[]): RunSet
     const why = err instanceof Error ? err.message : String(err);
     throw new NpyallocError("E_USAGE", `${command}: --min-free: ${why}`);
   }
-  const reportTo = stringOption(values, "report") ??
-    path.join(path.dirname(manifestFile), "npyalloc-report.json");
+  const shardText = stringOption(values, "shard");
+  let shard: ShardSelection | null = null;
+  if (shardText !== undefined) {
+    try {
+      shard = resolveShard(shardText, env);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new NpyallocError("E_USAGE", `${command}: ${why}`);
+    }
+  }
+  const reportOption = stringOption(values, "report");
+  const reportTo = reportPath(reportOption, manifestFile, shard);
   return {
     manifestFile,
     jobs: positiveInteger(command, "jobs", stringOption(values, "jobs") ?? "4"),
     reportTo,
+    reportOption,
+    shard,
+    shardAutoWhole: shardText !== undefined && shard === null,
     dryRun: command === "plan" || values["dry-run"] === true,
     force: values.force === true,
     vars,
@@ -188,7 +225,7 @@ export async function runCommand(
   args: readonly string[],
   io: CommandIo,
 ): Promise<number> {
-  const settings = parseSettings(command, args);
+  const settings = parseSettings(command, args, io.env);
   if (settings === "help") {
     io.stdout(command === "run" ? RUN_HELP : PLAN_HELP);
     return 0;
@@ -199,6 +236,7 @@ export async function runCommand(
   const platform = await io.platform();
   const warnings: string[] = [];
   let manifest: LoadedManifest | null = null;
+  let shardInfo: ShardReport | null = null;
   let budgets: FilesystemBudget[] = [];
   let outcomes: ArrayOutcome[] = [];
   let error: NpyallocError | null = null;
@@ -226,11 +264,30 @@ export async function runCommand(
       }
       throw err;
     }
-    for (const array of manifest.arrays) {
+    let arrays = manifest.arrays;
+    if (s.shard !== null) {
+      const part = selectShard(manifest.arrays, s.shard);
+      arrays = part.arrays;
+      shardInfo = part.info;
+      say(
+        `npyalloc: shard ${s.shard.index} of ${s.shard.count} (${s.shard.origin}): ` +
+          `${arrays.length} of ${manifest.arrays.length} arrays, ` +
+          `${formatBytes(part.info.bytes ?? 0)} of ${formatBytes(part.info.bytes_total ?? 0)} ` +
+          `(split imbalance ${part.info.imbalance}: largest shard / mean)\n`,
+      );
+    } else if (s.shardAutoWhole) {
+      warnings.push(
+        "--shard auto: no Slurm job array, Slurm task or NPYALLOC_SHARD in the environment: " +
+          "running the whole manifest",
+      );
+    }
+    const reportWarning = reportPathWarning(s.reportOption, s.shard);
+    if (reportWarning !== null) warnings.push(reportWarning);
+    for (const array of arrays) {
       for (const warning of array.layout.warnings) warnings.push(`${array.path}: ${warning}`);
     }
 
-    const plan: PlannedArray[] = await classifyTargets(manifest.arrays, { force: s.force });
+    const plan: PlannedArray[] = await classifyTargets(arrays, { force: s.force });
     const conflicts = plan.filter((p) => p.action === "conflict");
     if (conflicts.length > 0) {
       for (const c of conflicts) io.stderr(`npyalloc: conflict: ${c.array.path}: ${c.reason}\n`);
@@ -249,7 +306,14 @@ export async function runCommand(
       return exitCode;
     }
 
-    budgets = planSpace(plan, { minFree: s.minFree });
+    // A dead run's temporary files hold space that the check must not count against this run;
+    // removing them touches no target. The report's folder holds a dead run's report temp.
+    if (!s.dryRun) {
+      const folders = new Set(plan.map((p) => path.dirname(p.array.target)));
+      if (s.reportTo !== "-") folders.add(path.dirname(path.resolve(s.reportTo)));
+      removeStaleTemps(folders);
+    }
+    budgets = planSpace(plan, { minFree: s.minFree, jobs: s.jobs });
     warnings.push(...spaceWarnings(budgets));
     const noSpace = spaceFailure(budgets);
     if (noSpace !== null) {
@@ -281,8 +345,11 @@ export async function runCommand(
       return exitCode;
     }
 
-    removeStaleTemps(new Set(plan.map((p) => path.dirname(p.array.target))));
-    const progress = new Progress(progressMode(s, io), io.stderr, { files: plan.length, bytes }, {
+    const allBytes = plan.reduce((sum, p) => sum + p.array.layout.fileBytes, 0n);
+    const progress = new Progress(progressMode(s, io), io.stderr, {
+      files: plan.length,
+      bytes: allBytes,
+    }, {
       color: io.isTTY && io.env.NO_COLOR === undefined,
     });
     try {
@@ -320,6 +387,7 @@ export async function runCommand(
       finishedAt: new Date(),
       durationMs: performance.now() - started,
       options: reportOptions(s),
+      shard: shardInfo,
       filesystems: budgets,
       arrays: outcomes,
       warnings,

@@ -31,10 +31,11 @@ class Failure extends Error {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { interpolate } from "./interpolate.ts";
  * const vars: Record<string, string> = { N: "60000" };
  * const result = interpolate("${N}-${M:-1}-$$", (name) => vars[name]);
- * console.assert(result.ok && result.text === "60000-1-$");
+ * assert.ok(result.ok && result.text === "60000-1-$");
  * ```
  *
  * @param template The string as written.

@@ -137,6 +137,7 @@ const HEADER_VERSIONS: readonly HeaderVersion[] = ["auto", "1.0", "2.0", "3.0"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import fs from "node:fs";
  * import os from "node:os";
  * import path from "node:path";
@@ -151,9 +152,9 @@ const HEADER_VERSIONS: readonly HeaderVersion[] = ["auto", "1.0", "2.0", "3.0"];
  *   "    shape: [\"${N}\", 4]",
  * ].join("\n"));
  * const manifest = loadManifest(file, { vars: { N: "10" } });
- * console.assert(manifest.arrays.length === 3);
- * console.assert(manifest.arrays[2]?.path === "part-02.npy");
- * console.assert(manifest.arrays[0]?.layout.dataBytes === 320n);
+ * assert.ok(manifest.arrays.length === 3);
+ * assert.ok(manifest.arrays[2]?.path === "part-02.npy");
+ * assert.ok(manifest.arrays[0]?.layout.dataBytes === 320n);
  * fs.rmSync(dir, { recursive: true });
  * ```
  *

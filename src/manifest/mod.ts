@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import fs from "node:fs";
  * import os from "node:os";
  * import path from "node:path";
@@ -15,8 +16,8 @@
  * try {
  *   loadManifest(file);
  * } catch (err) {
- *   console.assert(err instanceof ManifestError);
- *   console.assert((err as ManifestError).problems[0]?.jsonPath === "arrays[0].shape[1]");
+ *   assert.ok(err instanceof ManifestError);
+ *   assert.ok((err as ManifestError).problems[0]?.jsonPath === "arrays[0].shape[1]");
  * }
  * fs.rmSync(dir, { recursive: true });
  * ```

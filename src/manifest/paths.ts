@@ -3,7 +3,8 @@
  * inside the root folder on disk.
  *
  * How it works: a path is first checked as text (relative, `/`-separated,
- * ends in `.npy`, no control characters, no `..` that leaves the root) and
+ * ends in `.npy`, no control characters, no `..` that leaves the root, no name
+ * longer than 255 bytes and no folder path longer than PATH_MAX allows) and
  * normalised. Then its folder is resolved on disk: the nearest folder that
  * exists is passed through `realpath`, and the rest appended, so a symbolic
  * link anywhere above the file is followed to where it really leads. That
@@ -102,7 +103,10 @@ export class RootGuard {
         `path '${declared}' leaves the root folder through '..' (or use --allow-outside-root)`,
       );
     }
-    return { ok: true, value: { path: normal, target: path.resolve(this.root, normal) } };
+    const target = path.resolve(this.root, normal);
+    const tooLong = lengthProblem(target);
+    if (tooLong !== undefined) return fail(`path '${shorten(declared)}' ${tooLong}`);
+    return { ok: true, value: { path: normal, target } };
   }
 
   /**
@@ -200,6 +204,42 @@ export class RootGuard {
   #describe(problem: string): string {
     return problem.split(this.root + path.sep).join("");
   }
+}
+
+/** The longest file or folder name Linux filesystems take (NAME_MAX), in bytes. */
+const MAX_NAME_BYTES = 255;
+/** The longest folder path of a target: PATH_MAX (4096, with its NUL) less room for a name. */
+const MAX_FOLDER_BYTES = 4095 - 1 - MAX_NAME_BYTES;
+
+const utf8 = new TextEncoder();
+
+/** Why the OS would refuse `target` as too long (ENAMETOOLONG), or `undefined`. */
+function lengthProblem(target: string): string | undefined {
+  // A UTF-16 code unit is at most 3 bytes in UTF-8: short paths need no encoding (this runs
+  // once per array, 100,000 times for a large manifest).
+  if (target.length * 3 <= MAX_NAME_BYTES) return undefined;
+  for (const name of target.split(path.sep)) {
+    if (name.length * 3 <= MAX_NAME_BYTES) continue;
+    const bytes = utf8.encode(name).length;
+    if (bytes > MAX_NAME_BYTES) {
+      return `has a name of ${bytes} bytes ('${shorten(name)}'): ` +
+        `file and folder names are limited to ${MAX_NAME_BYTES} bytes`;
+    }
+  }
+  const folder = path.dirname(target);
+  if (folder.length * 3 <= MAX_FOLDER_BYTES) return undefined;
+  const folderBytes = utf8.encode(folder).length;
+  if (folderBytes > MAX_FOLDER_BYTES) {
+    return `is too long: its folder is ${folderBytes} bytes from '/', ` +
+      `more than the ${MAX_FOLDER_BYTES} bytes a folder of a file may have`;
+  }
+  return undefined;
+}
+
+/** The start of a long text, for messages. */
+function shorten(text: string): string {
+  const chars = [...text];
+  return chars.length > 60 ? `${chars.slice(0, 57).join("")}...` : text;
 }
 
 /**

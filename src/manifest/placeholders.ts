@@ -47,11 +47,12 @@ const MAX_WIDTH = 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileTemplate, renderTemplate } from "./placeholders.ts";
  * const compiled = compileTemplate("part-{i:03d}.npy", ["i"]);
  * if (!compiled.ok) throw new Error(compiled.message);
  * const rendered = renderTemplate(compiled.value, [7n]);
- * console.assert(rendered.ok && rendered.value === "part-007.npy");
+ * assert.ok(rendered.ok && rendered.value === "part-007.npy");
  * ```
  *
  * @param text The text, after `${...}` interpolation.

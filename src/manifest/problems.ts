@@ -21,13 +21,14 @@ export interface Position {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatProblem } from "./problems.ts";
  * const text = formatProblem({
  *   location: { file: "data.yaml", line: 14, column: 12 },
  *   jsonPath: "arrays[3].shape[1]",
  *   message: "must be an integer >= 0, got -4",
  * });
- * console.assert(text === "data.yaml:14:12: arrays[3].shape[1]: must be an integer >= 0, got -4");
+ * assert.ok(text === "data.yaml:14:12: arrays[3].shape[1]: must be an integer >= 0, got -4");
  * ```
  *
  * @param problem The problem.
@@ -50,14 +51,15 @@ export function formatProblem(problem: ManifestProblem): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ManifestError } from "./problems.ts";
  * const err = new ManifestError([{
  *   location: { file: "m.yaml", line: 2, column: 1 },
  *   jsonPath: "",
  *   message: "unknown key 'arrayz' (did you mean 'arrays'?)",
  * }]);
- * console.assert(err.code === "E_MANIFEST");
- * console.assert(err.message === "m.yaml:2:1: unknown key 'arrayz' (did you mean 'arrays'?)");
+ * assert.ok(err.code === "E_MANIFEST");
+ * assert.ok(err.message === "m.yaml:2:1: unknown key 'arrayz' (did you mean 'arrays'?)");
  * ```
  */
 export class ManifestError extends NpyallocError {
@@ -133,7 +135,10 @@ export class ProblemList {
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
     const location: SourceLocation = { file: this.#file, line: at.line, column: at.column };
-    this.#problems.push({ problem: { location, jsonPath, message }, order: this.#problems.length });
+    this.#problems.push({
+      problem: { location, jsonPath: escapeControls(jsonPath), message: escapeControls(message) },
+      order: this.#problems.length,
+    });
   }
 
   /**
@@ -152,6 +157,20 @@ export class ProblemList {
     const truncated = sorted.length > this.#max;
     throw new ManifestError(sorted.slice(0, this.#max), { truncated, cause });
   }
+}
+
+// Line breaks, terminal escapes and bidirectional overrides, which values quoted in a message
+// may carry: each problem must stay one line, shown as written.
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with control characters written as escapes (`\n`, `\u001B`). */
+function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const escaped = JSON.stringify(c).slice(1, -1);
+    if (escaped.length > 1) return escaped;
+    return `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  });
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -217,9 +217,10 @@ function parseInstant(text: string): Instant {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDatetime64 } from "./datetime.ts";
- * console.assert(parseDatetime64("2024-01-01", { unit: "D", count: 1 }) === 19723n);
- * console.assert(parseDatetime64("1970-01-01T00:00:00.05", { unit: "ms", count: 10 }) === 5n);
+ * assert.ok(parseDatetime64("2024-01-01", { unit: "D", count: 1 }) === 19723n);
+ * assert.ok(parseDatetime64("1970-01-01T00:00:00.05", { unit: "ms", count: 10 }) === 5n);
  * ```
  *
  * @param text The datetime string.

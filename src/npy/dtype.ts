@@ -519,9 +519,10 @@ function parseString(text: string): DType {
  *
  * @example
  * ```ts
- * import { parseDType } from "./dtype.ts";
- * console.assert(parseDType("float32").str === "<f4" as string);
- * console.assert(parseDType([["a", "<i4"], ["b", "<f8", [2]]]).itemsize === 20);
+ * import assert from "node:assert/strict";
+ * import { dtypeLabel, parseDType } from "./dtype.ts";
+ * assert.equal(dtypeLabel(parseDType("float32")), "<f4");
+ * assert.ok(parseDType([["a", "<i4"], ["b", "<f8", [2]]]).itemsize === 20);
  * ```
  */
 export function parseDType(spec: DTypeSpec): DType {
@@ -544,6 +545,14 @@ export function parseDType(spec: DTypeSpec): DType {
  * @param descr The header's `descr` value.
  * @returns The dtype.
  * @throws {NpyallocError} `E_DTYPE` for a descr NumPy would reject or npyalloc does not support.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { descrToDType } from "./dtype.ts";
+ * const dtype = descrToDType([["a", "<i2"], ["", "|V6"], ["b", "<f8"]]);
+ * assert.equal(dtype.itemsize, 16);
+ * ```
  */
 export function descrToDType(descr: Descr): DType {
   if (typeof descr === "string") return parseString(descr);
@@ -559,8 +568,9 @@ export function descrToDType(descr: Descr): DType {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dtypeToDescr, parseDType } from "./dtype.ts";
- * console.assert(dtypeToDescr(parseDType("i4,f8")).length === 2);
+ * assert.ok(dtypeToDescr(parseDType("i4,f8")).length === 2);
  * ```
  */
 export function dtypeToDescr(dtype: DType): Descr {
@@ -587,6 +597,13 @@ export function dtypeToDescr(dtype: DType): Descr {
  *
  * @param dtype The dtype.
  * @returns The label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dtypeLabel, parseDType } from "./dtype.ts";
+ * assert.equal(dtypeLabel(parseDType("M8[10ms]")), "<M8[10ms]");
+ * ```
  */
 export function dtypeLabel(dtype: DType): string {
   const descr = dtypeToDescr(dtype);

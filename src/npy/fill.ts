@@ -461,9 +461,10 @@ function write(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeFill } from "./fill.ts";
  * const bytes = encodeFill({ kind: "i", byteOrder: "<", itemsize: 2, unit: null, str: "<i2" }, -2);
- * console.assert(bytes[0] === 0xfe && bytes[1] === 0xff);
+ * assert.ok(bytes[0] === 0xfe && bytes[1] === 0xff);
  * ```
  *
  * @param dtype The array's dtype.
@@ -484,6 +485,15 @@ export function encodeFill(dtype: DType, fill: FillValue | undefined): Uint8Arra
  *
  * @param bytes One element, as {@linkcode encodeFill} returns it.
  * @returns `true` when every byte is zero (also for an empty element).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeFill, isZeroFill } from "./fill.ts";
+ * import { parseDType } from "./dtype.ts";
+ * assert.equal(isZeroFill(encodeFill(parseDType("<f8"), 0)), true);
+ * assert.equal(isZeroFill(encodeFill(parseDType("<f8"), -0.0)), false);
+ * ```
  */
 export function isZeroFill(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0);

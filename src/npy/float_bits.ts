@@ -51,9 +51,10 @@ function doubleParts(x: number): { negative: boolean; exponent: number; fraction
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { float64ToFloat16Bits } from "./float_bits.ts";
- * console.assert(float64ToFloat16Bits(1) === 0x3c00);
- * console.assert(float64ToFloat16Bits(65520) === 0x7c00);
+ * assert.ok(float64ToFloat16Bits(1) === 0x3c00);
+ * assert.ok(float64ToFloat16Bits(65520) === 0x7c00);
  * ```
  *
  * @param x The value to convert.
@@ -98,9 +99,10 @@ function extendedBytes(negative: boolean, biasedExponent: number, significand: b
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { float64ToLongDouble } from "./float_bits.ts";
  * const one = float64ToLongDouble(1);
- * console.assert(one[7] === 0x80 && one[8] === 0xff && one[9] === 0x3f);
+ * assert.ok(one[7] === 0x80 && one[8] === 0xff && one[9] === 0x3f);
  * ```
  *
  * @param x The value to convert.

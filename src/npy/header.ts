@@ -136,9 +136,10 @@ function checkShape(shape: readonly (number | bigint)[]): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fortranOrderFlag } from "./header.ts";
- * console.assert(fortranOrderFlag([2, 3], "F") === true);
- * console.assert(fortranOrderFlag([3, 1], "F") === false);
+ * assert.ok(fortranOrderFlag([2, 3], "F") === true);
+ * assert.ok(fortranOrderFlag([3, 1], "F") === false);
  * ```
  */
 export function fortranOrderFlag(shape: readonly (number | bigint)[], order: "C" | "F"): boolean {
@@ -208,9 +209,10 @@ function wrapHeader(body: Uint8Array, version: NpyVersion): Uint8Array | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeHeader } from "./header.ts";
  * const { bytes, version } = encodeHeader("<f8", false, [3], "auto");
- * console.assert(bytes.length === 128 && version === "1.0");
+ * assert.ok(bytes.length === 128 && version === "1.0");
  * ```
  */
 export function encodeHeader(
@@ -297,10 +299,11 @@ function versionOf(major: number, minor: number): NpyVersion {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeHeader, headerLength } from "./header.ts";
  * const { bytes } = encodeHeader("<f8", false, [3], "auto");
- * console.assert(headerLength(bytes.subarray(0, 12)) === 128);
- * console.assert(headerLength(bytes.subarray(0, 4)) === null);
+ * assert.ok(headerLength(bytes.subarray(0, 12)) === 128);
+ * assert.ok(headerLength(bytes.subarray(0, 4)) === null);
  * ```
  */
 export function headerLength(prefix: Uint8Array): number | null {
@@ -420,9 +423,10 @@ function toFieldShape(value: PyLiteral): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeHeader, encodeHeader } from "./header.ts";
  * const h = decodeHeader(encodeHeader("<f4", false, [2, 3], "auto").bytes);
- * console.assert(h.dataBytes === 24n && h.headerBytes === 128);
+ * assert.ok(h.dataBytes === 24n && h.headerBytes === 128);
  * ```
  */
 export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {}): NpyHeader {

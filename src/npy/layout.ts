@@ -73,6 +73,16 @@ const MAX_FILE_BYTES = BigInt(Number.MAX_SAFE_INTEGER);
  * @throws {NpyallocError} `E_SHAPE` for a size past 2^63 (or past 2^53 for the whole file),
  *   `E_FILL` for a fill that does not fit the dtype, `E_ALLOCATION` for `sparse` or `reserve`
  *   with a non-zero fill, `E_HEADER` for a header version that cannot hold the header.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layoutArray } from "./layout.ts";
+ * import { parseDType } from "./dtype.ts";
+ * const layout = layoutArray({ shape: [1000n, 1000n], dtype: parseDType("float32"), fill: 1.5 });
+ * assert.equal(layout.allocation, "write");
+ * assert.equal(layout.fileBytes, 128n + 4_000_000n);
+ * ```
  */
 export function layoutArray(request: ArrayRequest): ArrayLayout {
   const { shape, dtype } = request;

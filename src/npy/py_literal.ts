@@ -453,9 +453,10 @@ class Parser {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePyLiteral } from "./py_literal.ts";
  * const d = parsePyLiteral("{'shape': (3, 4), 'ok': True}") as Map<string, unknown>;
- * console.assert(d.get("ok") === true);
+ * assert.ok(d.get("ok") === true);
  * ```
  */
 export function parsePyLiteral(text: string, options: PyLiteralOptions = {}): PyLiteral {

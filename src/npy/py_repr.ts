@@ -23,8 +23,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PyTuple, pyRepr } from "./py_repr.ts";
- * console.assert(pyRepr(new PyTuple([5])) === "(5,)");
+ * assert.ok(pyRepr(new PyTuple([5])) === "(5,)");
  * ```
  */
 export class PyTuple {
@@ -78,9 +79,10 @@ function hex(code: number, width: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pyStrRepr } from "./py_repr.ts";
- * console.assert(pyStrRepr("it's") === `"it's"`);
- * console.assert(pyStrRepr("a\tb\u00a0") === "'a\\tb\\xa0'");
+ * assert.ok(pyStrRepr("it's") === `"it's"`);
+ * assert.ok(pyStrRepr("a\tb\u00a0") === "'a\\tb\\xa0'");
  * ```
  */
 export function pyStrRepr(text: string): string {
@@ -112,10 +114,11 @@ export function pyStrRepr(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PyTuple, pyRepr } from "./py_repr.ts";
- * console.assert(pyRepr(new PyTuple([3, 4n])) === "(3, 4)");
- * console.assert(pyRepr([new PyTuple(["a", "<f4"])]) === "[('a', '<f4')]");
- * console.assert(pyRepr(new Map([["k", true]])) === "{'k': True}");
+ * assert.ok(pyRepr(new PyTuple([3, 4n])) === "(3, 4)");
+ * assert.ok(pyRepr([new PyTuple(["a", "<f4"])]) === "[('a', '<f4')]");
+ * assert.ok(pyRepr(new Map([["k", true]])) === "{'k': True}");
  * ```
  */
 export function pyRepr(value: PyValue): string {

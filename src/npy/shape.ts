@@ -20,9 +20,10 @@ export const MAX_DATA_BYTES = 2n ** 63n - 1n;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseShapeText } from "./shape.ts";
- * console.assert(parseShapeText("3, 4").length === 2);
- * console.assert(parseShapeText("").length === 0);
+ * assert.ok(parseShapeText("3, 4").length === 2);
+ * assert.ok(parseShapeText("").length === 0);
  * ```
  */
 export function parseShapeText(text: string): bigint[] {

@@ -8,7 +8,9 @@
  * to the nearest existing ancestor; the folders on the way are the ones the run
  * will create. When the folder is missing, the target cannot exist and is not
  * stat'ed at all; otherwise one `lstat` tells whether the target exists, which
- * is the only call for the common case of an absent file. An existing regular
+ * is the only call for the common case of an absent file; a folder that holds
+ * many targets is listed once instead (`readdir`), and only the names found in
+ * the listing are stat'ed. An existing regular
  * file has its header read (never its data) and compared with the header
  * `np.save` would write for the array. Targets are classified a few dozen at a
  * time, so that metadata latency on network and parallel filesystems overlaps.
@@ -17,7 +19,7 @@
  */
 
 import type { Stats } from "node:fs";
-import { lstat, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
 import type { ManifestArray } from "../manifest/types.ts";
@@ -61,6 +63,12 @@ export interface ClassifyOptions {
 
 /** How many targets are examined at once. */
 const CONCURRENCY = 32;
+
+/**
+ * From this many targets in one existing folder, the folder is listed once rather than each
+ * target stat'ed: one `getdents` pass instead of thousands of `lstat`s.
+ */
+const LISTING_THRESHOLD = 256;
 
 /** What is known about a target's folder. */
 type FolderState =
@@ -116,6 +124,24 @@ export async function classifyTargets(
     return state;
   };
 
+  const perFolder = new Map<string, number>();
+  for (const array of arrays) {
+    const dir = path.dirname(array.target);
+    perFolder.set(dir, (perFolder.get(dir) ?? 0) + 1);
+  }
+  const listings = new Map<string, Promise<ReadonlySet<string> | null>>();
+  const listing = (dir: string): Promise<ReadonlySet<string> | null> => {
+    let names = listings.get(dir);
+    if (names === undefined) {
+      // Any failure to list falls back to one lstat per target, which reports it precisely.
+      names = (perFolder.get(dir) ?? 0) >= LISTING_THRESHOLD
+        ? readdir(dir).then((list) => new Set(list), () => null)
+        : Promise.resolve(null);
+      listings.set(dir, names);
+    }
+    return names;
+  };
+
   const result = new Array<PlannedArray>(arrays.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -126,6 +152,7 @@ export async function classifyTargets(
         array,
         await folderState(path.dirname(array.target)),
         options,
+        listing,
       );
     }
   };
@@ -159,6 +186,7 @@ async function classifyOne(
   array: ManifestArray,
   folder: FolderState,
   options: ClassifyOptions,
+  listing: (dir: string) => Promise<ReadonlySet<string> | null>,
 ): Promise<PlannedArray> {
   if (folder.kind === "blocked") {
     return {
@@ -169,7 +197,9 @@ async function classifyOne(
       newFolders: [],
     };
   }
-  const finding = folder.missing.length > 0
+  const absent = folder.missing.length > 0 ||
+    (await listing(path.dirname(array.target)))?.has(path.basename(array.target)) === false;
+  const finding = absent
     ? { action: "create" as const, reason: null, replaceable: true }
     : await examineTarget(array);
   if (finding.action !== "conflict") {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { denoApi } from "./_deno_api.ts";
 import { type LibcFallocate, type Platform, preallocateWithLibc } from "./platform.ts";
 
 /** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
@@ -20,6 +21,7 @@ const SYMBOLS = {
 } as const;
 
 function openLibc(): LibcFallocate | null {
+  const Deno = denoApi();
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
     const { symbols } = Deno.dlopen(LIBC, SYMBOLS);
@@ -44,7 +46,7 @@ function openLibc(): LibcFallocate | null {
 export function createDenoPlatform(): Platform {
   let libc: LibcFallocate | null | undefined;
   return {
-    runtime: `deno ${Deno.version.deno}`,
+    runtime: `deno ${denoApi().version.deno}`,
     preallocate(fd: number, offset: bigint, length: bigint) {
       if (libc === undefined) libc = openLibc();
       return preallocateWithLibc(libc, fd, offset, length);

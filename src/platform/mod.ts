@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadPlatform } from "./mod.ts";
  * const platform = await loadPlatform();
- * console.assert(/^(deno|bun|node) /.test(platform.runtime));
+ * assert.ok(/^(deno|bun|node) /.test(platform.runtime));
  * ```
  *
  * @module

@@ -106,6 +106,16 @@ export interface ShardReport {
   readonly count: number;
   /** Arrays in the whole manifest, across all shards. */
   readonly arrays_total: number;
+  /** Bytes of this shard's files (header and data). */
+  readonly bytes?: ReportInteger;
+  /** Bytes of every file of the manifest, across all shards. */
+  readonly bytes_total?: ReportInteger;
+  /** The largest shard's bytes over the mean of all shards: 1 is a perfect split. */
+  readonly imbalance?: number;
+  /** SHA-256 of the split's input (every array's path and size): equal in every shard. */
+  readonly split_sha256?: string;
+  /** Where K and N came from. */
+  readonly source?: "option" | "SLURM_ARRAY_TASK_ID" | "SLURM_PROCID" | "NPYALLOC_SHARD";
 }
 
 /** Counts over `arrays`. */
@@ -197,6 +207,7 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set(["E_CONFLICT", "E_NOT_A_DIRE
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildReport } from "./report.ts";
  * const report = buildReport({
  *   runtime: "deno 2.9.6",
@@ -207,7 +218,7 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set(["E_CONFLICT", "E_NOT_A_DIRE
  *   arrays: [],
  *   exitCode: 0,
  * });
- * console.assert(report.ok && report.duration_ms === 5 && report.summary.arrays === 0);
+ * assert.ok(report.ok && report.duration_ms === 5 && report.summary.arrays === 0);
  * ```
  */
 export function buildReport(input: ReportInput): Report {

@@ -1,7 +1,8 @@
 /**
  * Names of temporary files: `.<name>.<host>.<pid>.<random>.npyalloc-tmp`, in
  * the target's folder, so that a later run on the same host can tell a dead
- * run's leftovers from a live run's.
+ * run's leftovers from a live run's. A long `<name>` is cut short so that the
+ * whole name fits in 255 bytes.
  */
 import os from "node:os";
 import path from "node:path";
@@ -10,9 +11,12 @@ import process from "node:process";
 /** The suffix of npyalloc's temporary files. */
 export const TEMP_SUFFIX = ".npyalloc-tmp";
 
+let hostTag: string | undefined;
+
 /** This host's name as it appears in temporary file names (no dots). */
 export function tempHostTag(): string {
-  return os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+  // Asked once per process: a run names thousands of temporary files.
+  return hostTag ??= os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
 }
 
 /**
@@ -23,8 +27,33 @@ export function tempHostTag(): string {
  */
 export function tempPathFor(target: string): string {
   const random = Math.floor(Math.random() * 2 ** 32).toString(36);
-  const name = `.${path.basename(target)}.${tempHostTag()}.${process.pid}.${random}${TEMP_SUFFIX}`;
+  const tail = `.${tempHostTag()}.${process.pid}.${random}${TEMP_SUFFIX}`;
+  // A name may have 255 bytes: the target's name is cut short to leave room for the rest.
+  const room = MAX_NAME_BYTES - 1 - byteLength(tail);
+  const name = `.${truncateUtf8(path.basename(target), room)}${tail}`;
   return path.join(path.dirname(target), name);
+}
+
+/** The longest file name Linux filesystems take (NAME_MAX), in bytes. */
+const MAX_NAME_BYTES = 255;
+
+const utf8 = new TextEncoder();
+
+function byteLength(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/** The longest start of `text` that is at most `max` bytes in UTF-8, cut between characters. */
+function truncateUtf8(text: string, max: number): string {
+  if (byteLength(text) <= max) return text;
+  let out = "";
+  let bytes = 0;
+  for (const char of text) {
+    bytes += byteLength(char);
+    if (bytes > max) break;
+    out += char;
+  }
+  return out;
 }
 
 /**

@@ -81,6 +81,7 @@ async function executeOne(
   planned: PlannedArray,
   options: ExecuteOptions,
   folders: Set<string>,
+  onProgress: (bytes: number) => void,
 ): Promise<ArrayOutcome> {
   const { array } = planned;
   if (planned.action === "unchanged") return { array, status: "unchanged" };
@@ -106,9 +107,7 @@ async function executeOne(
       syncFolder: false,
       replace: planned.action === "replace",
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.progress === undefined
-        ? {}
-        : { onProgress: (n: number) => options.progress!.bytes(n) }),
+      onProgress,
     });
     for (const folder of result.changedFolders) folders.add(folder);
     return {
@@ -146,8 +145,13 @@ export async function executePlan(
   const folders = new Set<string>();
   const outcomes = await Promise.all(plan.map((planned) =>
     limit(async () => {
-      const outcome = await executeOne(planned, options, folders);
+      let counted = 0n;
+      const outcome = await executeOne(planned, options, folders, (n) => {
+        counted += BigInt(n);
+        options.progress?.bytes(n);
+      });
       options.progress?.finished({
+        uncountedBytes: planned.array.layout.fileBytes - counted,
         path: planned.array.path,
         status: outcome.status,
         fileBytes: planned.array.layout.fileBytes,

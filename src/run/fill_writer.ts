@@ -106,6 +106,7 @@ function checkAborted(signal: AbortSignal | undefined, offset: number, fd: numbe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
@@ -115,8 +116,8 @@ function checkAborted(signal: AbortSignal | undefined, offset: number, fd: numbe
  * const fd = openSync(path, "w");
  * const written = await writePattern(fd, 2n, 3n, new Uint8Array([1, 2]));
  * closeSync(fd);
- * console.assert(written === 6n);
- * console.assert(readFileSync(path).join() === "0,0,1,2,1,2,1,2");
+ * assert.ok(written === 6n);
+ * assert.ok(readFileSync(path).join() === "0,0,1,2,1,2,1,2");
  * rmSync(dir, { recursive: true });
  * ```
  *

@@ -19,6 +19,8 @@ export interface FinishedArray {
   readonly how: string;
   readonly durationMs: number;
   readonly error: string | null;
+  /** Bytes of this array not already counted with `bytes()`; they are counted now. */
+  readonly uncountedBytes: bigint;
 }
 
 /** Receives progress events and prints them. */
@@ -73,6 +75,7 @@ export class Progress {
    */
   finished(done: FinishedArray): void {
     this.#files++;
+    this.#bytes += done.uncountedBytes;
     if (this.#mode === "lines") {
       const status = this.#paint(done.status);
       const detail = done.error ??

@@ -1,0 +1,93 @@
+/**
+ * npyalloc as a library: create NumPy `.npy` files of any size, byte for byte
+ * what NumPy writes, without building arrays in memory; read their headers;
+ * load, plan and run manifests.
+ *
+ * ```ts
+ * import { createArray, readHeaderFromFile } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-mod-"));
+ * const file = join(dir, "x.npy");
+ * await createArray(file, { shape: [1000, 1000], dtype: "float32", fill: 1.5 });
+ * const header = await readHeaderFromFile(file);
+ * assert.equal(header.descr, "<f4");
+ * assert.deepEqual(header.shape, [1000n, 1000n]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export { type ErrorCode, NpyallocError } from "./errors.ts";
+export { VERSION } from "./version.ts";
+
+export {
+  type ByteOrder,
+  type DatetimeUnit,
+  type DatetimeUnitSpec,
+  type Descr,
+  type DescrField,
+  descrToDType,
+  type DType,
+  dtypeLabel,
+  type DTypeSpec,
+  dtypeToDescr,
+  parseDType,
+  type ScalarDType,
+  type ScalarKind,
+  type StructDType,
+  type StructField,
+} from "./npy/dtype.ts";
+export { encodeFill, type FillValue, isZeroFill } from "./npy/fill.ts";
+export {
+  decodeHeader,
+  type DecodeHeaderOptions,
+  type EncodedHeader,
+  encodeHeader,
+  fortranOrderFlag,
+  type NpyFileHeader,
+  type NpyHeader,
+  type NpyVersion,
+  readHeaderFromFile,
+} from "./npy/header.ts";
+export {
+  type Allocation,
+  type ArrayLayout,
+  type ArrayRequest,
+  type HeaderVersion,
+  layoutArray,
+  type Order,
+  type ResolvedAllocation,
+} from "./npy/layout.ts";
+
+export {
+  type ArraySpec,
+  createArray,
+  type CreateArrayOptions,
+  type CreatedArray,
+} from "./run/create_array.ts";
+
+export {
+  formatProblem,
+  type LoadedManifest,
+  loadManifest,
+  type LoadOptions,
+  type ManifestArray,
+  ManifestError,
+  type ManifestProblem,
+  type SourceLocation,
+} from "./manifest/mod.ts";
+export { classifyTargets, type PlannedAction, type PlannedArray } from "./plan/targets.ts";
+export { type FilesystemBudget, parseSize, planSpace, type SizeSpec } from "./plan/space.ts";
+export {
+  runManifest,
+  type RunManifestOptions,
+  type RunManifestResult,
+} from "./run/run_manifest.ts";
+export type { ArrayReport, ArrayStatus, Report, ReportSummary } from "./report/report.ts";
+export { mergeReports } from "./report/merge.ts";
+export { resolveShard, splitShards } from "./shard/mod.ts";

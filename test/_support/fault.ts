@@ -1,0 +1,292 @@
+/**
+ * Helpers of the fault tests: the real CLI as a child process that can be
+ * stopped, killed or interrupted; waiting for something on disk; checking that
+ * every file at a target is a complete .npy file holding its fill; a seeded
+ * random generator.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import os from "node:os";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import type { Report } from "../../src/report/report.ts";
+import { TEMP_SUFFIX } from "../../src/run/write_file.ts";
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli.ts");
+
+/** How a CLI process ended. */
+export interface CliExit {
+  readonly status: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** When it ended (`performance.now()`). */
+  readonly endedAt: number;
+}
+
+/** A running CLI process. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Resolves when the process has exited and its output is read. */
+  readonly exited: Promise<CliExit>;
+}
+
+/** Options of {@linkcode startCli}. */
+export interface StartOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /**
+   * Run the CLI as this user and group (via `setpriv`), e.g. 65534 for nobody. Needs root.
+   */
+  readonly asUser?: number;
+}
+
+/**
+ * The argument vector that runs `npyalloc <args>` with the runtime running the tests.
+ *
+ * @param args Command-line arguments.
+ * @returns The program and its arguments.
+ */
+export function cliCommand(args: readonly string[]): [string, string[]] {
+  const isDeno = "Deno" in globalThis;
+  return [process.execPath, isDeno ? ["run", "-A", CLI, ...args] : [CLI, ...args]];
+}
+
+/**
+ * Starts `npyalloc <args>` as a child process, without waiting for it.
+ *
+ * @param args Command-line arguments.
+ * @param options Working folder, environment, user.
+ * @returns The process and a promise of its exit.
+ */
+export function startCli(args: readonly string[], options: StartOptions = {}): CliProcess {
+  let [program, argv] = cliCommand(args);
+  if (options.asUser !== undefined) {
+    const id = String(options.asUser);
+    argv = [`--reuid=${id}`, `--regid=${id}`, "--clear-groups", program, ...argv];
+    program = "setpriv";
+  }
+  const child = spawn(program, argv, {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const exited = new Promise<CliExit>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status, signal) => {
+      resolve({ status, signal, stdout, stderr, endedAt: performance.now() });
+    });
+  });
+  assert.ok(child.pid !== undefined, "the CLI did not start");
+  return { child, pid: child.pid, exited };
+}
+
+/**
+ * Runs `npyalloc <args>` to the end.
+ *
+ * @param args Command-line arguments.
+ * @param options Working folder, environment, user.
+ * @returns How it ended.
+ */
+export function runCli(args: readonly string[], options: StartOptions = {}): Promise<CliExit> {
+  return startCli(args, options).exited;
+}
+
+/**
+ * Sends `signal` to a CLI process with `process.kill`. (Deno's `ChildProcess.kill` makes the
+ * child look killed by the signal whatever its real exit status, so it is not used.)
+ *
+ * @param proc The process.
+ * @param signal `SIGINT`, `SIGTERM`, `SIGKILL`, `SIGSTOP`, `SIGCONT`, ...
+ * @returns Whether the process was still there to receive it.
+ */
+export function sendSignal(proc: CliProcess, signal: string): boolean {
+  try {
+    process.kill(proc.pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === "ESRCH") return false;
+    throw err;
+  }
+}
+
+/** Sleeps `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `predicate` every millisecond or so until it is true.
+ *
+ * @param predicate What to wait for.
+ * @param what A description, for the failure message.
+ * @param timeoutMs How long to wait at most.
+ */
+export async function waitFor(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) {
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await sleep(1);
+  }
+}
+
+/**
+ * Every file below `dir` (not folders), relative with `/` separators, sorted.
+ *
+ * @param dir A folder.
+ * @returns Relative paths.
+ */
+export function filesBelow(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => fs.lstatSync(path.join(dir, f)).isFile())
+    .map((f) => f.split(path.sep).join("/"))
+    .sort();
+}
+
+/**
+ * The temporary files below `dir`.
+ *
+ * @param dir A folder.
+ * @returns Relative paths of files ending in `.npyalloc-tmp`.
+ */
+export function tempFilesBelow(dir: string): string[] {
+  return filesBelow(dir).filter((f) => f.endsWith(TEMP_SUFFIX));
+}
+
+/**
+ * Reads a report file.
+ *
+ * @param file The report.
+ * @returns The parsed report.
+ */
+export function readReport(file: string): Report {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Report;
+}
+
+/**
+ * Asserts that `file` is a complete `.npy` file of `expectedBytes` bytes whose data (after the
+ * header) is the byte `fill` repeated: what a `uint8` array with that fill holds. Reads the file
+ * in chunks.
+ *
+ * @param file The file.
+ * @param expectedBytes The size of the complete file.
+ * @param fill The value of every data byte.
+ */
+export function assertCompleteFill(file: string, expectedBytes: number, fill: number): void {
+  const size = fs.statSync(file).size;
+  assert.equal(size, expectedBytes, `${file}: ${size} bytes, a complete file has ${expectedBytes}`);
+  const fd = fs.openSync(file, "r");
+  try {
+    const head = Buffer.alloc(10);
+    fs.readSync(fd, head, 0, 10, 0);
+    assert.deepEqual(
+      [...head.subarray(0, 6)],
+      [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59],
+      `${file}: magic`,
+    );
+    const headerBytes = 10 + head.readUInt16LE(8);
+    const chunk = Buffer.alloc(1 << 22);
+    const pattern = Buffer.alloc(chunk.length, fill);
+    for (let at = headerBytes; at < size;) {
+      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+      assert.ok(n > 0, `${file}: short read at ${at}`);
+      if (!chunk.subarray(0, n).equals(pattern.subarray(0, n))) {
+        const i = chunk.subarray(0, n).findIndex((b) => b !== fill);
+        assert.fail(`${file}: byte ${at + i} is ${chunk[i]}, not the fill ${fill}`);
+      }
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The pid of a process that has just exited: what a run killed with SIGKILL leaves in the names
+ * of its temporary files.
+ *
+ * @returns A pid no live process has (until the kernel reuses it).
+ */
+export function deadPid(): number {
+  const done = spawnSync("true");
+  assert.ok(typeof done.pid === "number" && done.pid > 0);
+  return done.pid;
+}
+
+/**
+ * The name npyalloc gives a temporary file of `target` in a run of process `pid` on this host.
+ *
+ * @param target The final path.
+ * @param pid The pid of the run.
+ * @returns The temporary path.
+ */
+export function tempNameOf(target: string, pid: number): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${host}.${pid}.x1y2z3${TEMP_SUFFIX}`,
+  );
+}
+
+/** mulberry32: a tiny seeded generator, so that every failure can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A `uint8` array entry of a manifest whose file is exactly `fileBytes` long (1-d `uint8`
+ * headers are 128 bytes), as YAML lines.
+ *
+ * @param arrayPath The array's path.
+ * @param fileBytes The size of its file, >= 128.
+ * @param extra More fields, e.g. `{ fill: 7 }` or `{ allocation: "reserve" }`.
+ * @returns YAML lines of one `arrays` entry.
+ */
+export function u8Entry(
+  arrayPath: string,
+  fileBytes: bigint | number,
+  extra: Record<string, string | number> = {},
+): string[] {
+  const lines = [
+    `  - path: ${JSON.stringify(arrayPath)}`,
+    `    shape: [${BigInt(fileBytes) - 128n}]`,
+    `    dtype: uint8`,
+  ];
+  for (const [key, value] of Object.entries(extra)) lines.push(`    ${key}: ${value}`);
+  return lines;
+}
+
+/**
+ * Writes a manifest file.
+ *
+ * @param file Where.
+ * @param root The `root` (absolute, or relative to the manifest).
+ * @param entries `arrays` entries, as from {@linkcode u8Entry}.
+ * @returns `file`.
+ */
+export function writeManifest(file: string, root: string, entries: string[][]): string {
+  const text = ["version: 1", `root: ${JSON.stringify(root)}`, "arrays:", ...entries.flat()];
+  fs.writeFileSync(file, text.join("\n") + "\n");
+  return file;
+}

@@ -1,0 +1,297 @@
+/**
+ * Small real filesystems for fault tests: a tmpfs, a loop-mounted ext4 or xfs
+ * image, a read-only bind mount. Every helper unmounts (and detaches its loop
+ * device) in a `finally`, even when the test fails.
+ *
+ * Mounting needs root. {@linkcode mountSkip} gives the reason a test may skip
+ * when it cannot mount; with `CI=true` it never skips (the test then fails).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+
+/** Whether this process may mount filesystems. */
+export const isRoot: boolean = process.getuid?.() === 0;
+
+/**
+ * `false` when a test that needs root must run, else why it skips: `node:test`'s `skip` option.
+ * With `CI=true` it never skips (the test then fails).
+ *
+ * @param what What needs root, for the message.
+ * @returns `false`, or the reason.
+ */
+export function rootSkip(what: string): false | string {
+  if (isRoot || process.env.CI === "true") return false;
+  return `${what} needs root (never skipped with CI=true)`;
+}
+
+/**
+ * `false` when mount tests must run, else why they skip (see {@linkcode rootSkip}).
+ *
+ * @param what What the test mounts, for the message.
+ * @returns `false`, or the reason.
+ */
+export function mountSkip(what: string): false | string {
+  return rootSkip(`mounting ${what}`);
+}
+
+/**
+ * A test's name with the reason it skips, if it does, so that the reason shows in every runner's
+ * output.
+ *
+ * @param name The test's name.
+ * @param skip `false`, or why it skips.
+ * @returns The name to give the test.
+ */
+export function skipNamed(name: string, skip: false | string): string {
+  return skip === false ? name : `${name} (skipped: ${skip})`;
+}
+
+/** Whether `mkfs.xfs` is installed (`.ci/run` installs xfsprogs). */
+export const hasMkfsXfs: boolean = findProgram("mkfs.xfs") !== null;
+
+/**
+ * `false` when xfs tests must run, else why they skip. With `CI=true` they never skip.
+ *
+ * @returns `false`, or the reason.
+ */
+export function xfsSkip(): false | string {
+  const mount = mountSkip("an xfs image");
+  if (mount !== false) return mount;
+  if (hasMkfsXfs || process.env.CI === "true") return false;
+  return "mkfs.xfs is not installed (apt-get install xfsprogs; never skipped with CI=true)";
+}
+
+function findProgram(name: string): string | null {
+  const dirs = (process.env.PATH ?? "").split(":").concat(["/sbin", "/usr/sbin"]);
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function run(program: string, args: string[], env?: Record<string, string>): string {
+  const found = findProgram(program) ?? program;
+  return execFileSync(found, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
+}
+
+/** Mount points made here and not yet unmounted, innermost last. */
+const mounted = new Set<string>();
+/** Loop devices attached here and not yet detached. */
+const attached = new Set<string>();
+
+// A test runner that gives up on a test (a timeout) may exit before its `finally` blocks run:
+// detach whatever is still mounted then, so that no mount outlives the tests. (`losetup -d` of
+// a busy device detaches it as soon as its lazily unmounted filesystem lets go.)
+process.on("exit", () => {
+  for (const dir of [...mounted].reverse()) {
+    spawnSync(findProgram("umount") ?? "umount", ["-l", dir]);
+  }
+  for (const device of attached) spawnSync(findProgram("losetup") ?? "losetup", ["-d", device]);
+});
+
+function mount(args: string[], dir: string): void {
+  run("mount", [...args, dir]);
+  mounted.add(dir);
+}
+
+/** Unmounts, retrying a few times when the mount is still busy (a child that just exited). */
+function unmount(dir: string): void {
+  mounted.delete(dir);
+  for (let attempt = 0;; attempt++) {
+    const result = spawnSync(findProgram("umount") ?? "umount", [dir], { encoding: "utf8" });
+    if (result.status === 0) return;
+    if (attempt >= 20) {
+      // Detach it lazily rather than leave a mount behind.
+      spawnSync(findProgram("umount") ?? "umount", ["-l", dir]);
+      throw new Error(`Cannot unmount '${dir}': ${result.stderr.trim()}`);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
+
+/** A fresh empty folder under the system temp folder, removed by the returned function. */
+function freshDir(prefix: string): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `npyalloc-${prefix}-`));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Options of {@linkcode withTmpfs}. */
+export interface TmpfsOptions {
+  /** `size=` of the mount, e.g. `"16m"`. */
+  readonly size: string;
+  /** `nr_inodes=` (0: unlimited, and no inode count reported). */
+  readonly inodes?: number;
+  /** `mode=` of the root folder, octal text. @default {"1777"} */
+  readonly mode?: string;
+}
+
+/**
+ * Runs `fn` with a tmpfs mounted on a fresh folder; always unmounted and removed.
+ *
+ * @param options Size, inodes and mode.
+ * @param fn Gets the mount point.
+ * @returns What `fn` returns.
+ */
+export async function withTmpfs<T>(
+  options: TmpfsOptions,
+  fn: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  const { dir, remove } = freshDir("tmpfs");
+  try {
+    const opts = [`size=${options.size}`, `mode=${options.mode ?? "1777"}`];
+    if (options.inodes !== undefined) opts.push(`nr_inodes=${options.inodes}`);
+    mount(["-t", "tmpfs", "-o", opts.join(","), "tmpfs"], dir);
+    try {
+      return await fn(dir);
+    } finally {
+      unmount(dir);
+    }
+  } finally {
+    remove();
+  }
+}
+
+/** Options of {@linkcode withLoopFilesystem}. */
+export interface LoopOptions {
+  /** Size of the image in MiB (xfs needs about 64 at least). */
+  readonly sizeMiB: number;
+  /** ext4 only: the number of inodes (`mkfs.ext4 -N`). */
+  readonly inodes?: number;
+}
+
+/**
+ * Runs `fn` with a fresh ext4 or xfs image loop-mounted on a fresh folder. The image lives on a
+ * tmpfs of its own (so filling it costs memory, not disk writes). The filesystem, the loop
+ * device, the image and the folders are always removed.
+ *
+ * ext4 is made with 4 KiB blocks, without a journal and without reserved blocks, so that the
+ * space available is the space free; xfs is made with the test-suite switches of xfsprogs that allow images under
+ * 300 MB.
+ *
+ * @param kind `ext4` or `xfs`.
+ * @param options Size and inode count.
+ * @param fn Gets the mount point.
+ * @returns What `fn` returns.
+ */
+export async function withLoopFilesystem<T>(
+  kind: "ext4" | "xfs",
+  options: LoopOptions,
+  fn: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  return await withTmpfs({ size: `${options.sizeMiB + 8}m` }, async (store) => {
+    const image = path.join(store, `${kind}.img`);
+    fs.writeFileSync(image, "");
+    fs.truncateSync(image, options.sizeMiB * 1024 * 1024);
+    if (kind === "ext4") {
+      const args = ["-q", "-F", "-b", "4096", "-m", "0", "-O", "^has_journal"];
+      args.push("-E", "lazy_itable_init=0");
+      if (options.inodes !== undefined) args.push("-N", String(options.inodes));
+      run("mkfs.ext4", [...args, image]);
+    } else {
+      // xfsprogs refuses images under 300 MB unless it believes it runs under xfstests.
+      run("mkfs.xfs", ["-q", "-f", image], { TEST_DIR: "1", TEST_DEV: "1", QA_CHECK_FS: "1" });
+    }
+    const device = run("losetup", ["--find", "--show", image]).trim();
+    attached.add(device);
+    try {
+      const { dir, remove } = freshDir(kind);
+      try {
+        mount(["-t", kind, device], dir);
+        try {
+          fs.chmodSync(dir, 0o1777);
+          return await fn(dir);
+        } finally {
+          unmount(dir);
+        }
+      } finally {
+        remove();
+      }
+    } finally {
+      attached.delete(device);
+      run("losetup", ["-d", device]);
+    }
+  });
+}
+
+/**
+ * Runs `fn` with a read-only bind mount of `source` on a fresh folder; always unmounted.
+ *
+ * @param source The folder to show read-only.
+ * @param fn Gets the read-only view.
+ * @returns What `fn` returns.
+ */
+export async function withReadOnlyBind<T>(
+  source: string,
+  fn: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  const { dir, remove } = freshDir("ro");
+  try {
+    mount(["--bind", source], dir);
+    try {
+      run("mount", ["-o", "remount,ro,bind", dir]);
+      return await fn(dir);
+    } finally {
+      unmount(dir);
+    }
+  } finally {
+    remove();
+  }
+}
+
+/**
+ * Fills the filesystem of `dir` with one file, until the filesystem says ENOSPC.
+ *
+ * @param file Where the filler goes (on the filesystem to fill).
+ * @returns The bytes written.
+ */
+export function fillFilesystem(file: string): number {
+  const chunk = Buffer.alloc(1024 * 1024, 0xee);
+  const fd = fs.openSync(file, "w");
+  let written = 0;
+  try {
+    for (let size = chunk.length; size >= 1;) {
+      try {
+        written += fs.writeSync(fd, chunk, 0, size);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOSPC") throw err;
+        size = Math.floor(size / 2);
+      }
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return written;
+}
+
+/** Free space and inodes of the filesystem of `dir`, as statfs says. */
+export interface FreeSpace {
+  readonly blockSize: bigint;
+  /** Bytes available to an unprivileged user. */
+  readonly bytes: bigint;
+  readonly inodes: bigint;
+}
+
+/**
+ * What `statfs` says about the filesystem of `dir`.
+ *
+ * @param dir A folder on the filesystem.
+ * @returns Block size, available bytes and free inodes.
+ */
+export function freeSpace(dir: string): FreeSpace {
+  const s = fs.statfsSync(dir, { bigint: true });
+  return { blockSize: s.bsize, bytes: s.bavail * s.bsize, inodes: s.ffree };
+}

@@ -1,0 +1,75 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Progress } from "../src/run/progress.ts";
+
+function recorder(): { out: string[]; write(text: string): void } {
+  const out: string[] = [];
+  return { out, write: (text: string) => void out.push(text) };
+}
+
+const done = (path: string, status = "created", error: string | null = null) => ({
+  path,
+  status,
+  fileBytes: 1024n * 1024n,
+  how: "reserved",
+  durationMs: 3,
+  error,
+  uncountedBytes: 0n,
+});
+
+describe("progress", () => {
+  test("outside a terminal: one line per finished array", () => {
+    const r = recorder();
+    const p = new Progress("lines", r.write, { files: 2, bytes: 2n * 1024n * 1024n });
+    p.bytes(1024);
+    p.finished(done("a.npy"));
+    p.finished(done("b.npy", "failed", "Cannot write 'b.npy': no space left on device (ENOSPC)"));
+    p.close();
+    assert.deepEqual(r.out, [
+      "created a.npy (1.0 MiB, reserved, 3 ms)\n",
+      "failed b.npy (Cannot write 'b.npy': no space left on device (ENOSPC))\n",
+    ]);
+  });
+
+  test("on a terminal: one live line with files, bytes, throughput and ETA, at most 10 redraws a second", () => {
+    const r = recorder();
+    let now = 0;
+    const p = new Progress("live", r.write, { files: 4, bytes: 4n * 1024n * 1024n }, {
+      now: () => now,
+    });
+    now = 1000;
+    p.bytes(1024 * 1024);
+    assert.equal(r.out.at(-1), "\r\u001b[2K0/4 files, 1.0 MiB / 4.0 MiB, 1.0 MiB/s, ETA 3s");
+    const drawn = r.out.length;
+    now = 1050;
+    p.bytes(1024);
+    assert.equal(r.out.length, drawn, "redrawn within 100 ms");
+    now = 2000;
+    p.finished(done("a.npy"));
+    assert.ok(
+      r.out.at(-1)!.startsWith("\r\u001b[2K1/4 files, 1.0 MiB / 4.0 MiB"),
+      String(r.out.at(-1)),
+    );
+    p.finished(done("b.npy", "failed", "boom"));
+    assert.ok(r.out.includes("failed b.npy: boom\n"), "a failure gets its own line");
+    p.close();
+    assert.equal(r.out.at(-1), "\n");
+  });
+
+  test("colour only when asked, for status words", () => {
+    const r = recorder();
+    new Progress("lines", r.write, { files: 1, bytes: 0n }, { color: true }).finished(
+      done("a.npy"),
+    );
+    assert.equal(r.out[0], "\u001b[32mcreated\u001b[0m a.npy (1.0 MiB, reserved, 3 ms)\n");
+  });
+
+  test("quiet prints nothing", () => {
+    const r = recorder();
+    const p = new Progress("quiet", r.write, { files: 1, bytes: 10n });
+    p.bytes(10);
+    p.finished(done("a.npy"));
+    p.close();
+    assert.deepEqual(r.out, []);
+  });
+});
