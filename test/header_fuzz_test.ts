@@ -11,6 +11,7 @@ import { NpyallocError } from "../src/errors.ts";
 import { decodeHeader, type NpyVersion } from "../src/npy/header.ts";
 import { parsePyLiteral, type PyLiteral } from "../src/npy/py_literal.ts";
 import { PyTuple } from "../src/npy/py_repr.ts";
+import { seededRandom } from "./_support/random.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
@@ -28,22 +29,10 @@ function python(script: string, input: unknown): unknown {
   return JSON.parse(run.stdout);
 }
 
-/** mulberry32: a tiny seeded PRNG, so every failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Random {
   readonly next: () => number;
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -9,10 +9,9 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { toJson } from "../src/json.ts";
 import * as library from "../src/mod.ts";
 import { VERSION } from "../src/version.ts";
-import { toFill } from "./_support/oracle.ts";
+import { oracleManifest } from "./_support/oracle.ts";
 import { oracleCases } from "./_support/oracle_cases.ts";
 import { tempDir } from "./_support/temp.ts";
 
@@ -103,18 +102,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
   let deno: Map<string, Buffer>;
 
   before(() => {
-    const arrays = oracleCases().map((c, i) => {
-      const entry: Record<string, unknown> = {
-        path: `c${i}.npy`,
-        shape: c.shape,
-        dtype: c.dtype,
-        order: c.order,
-      };
-      if (c.fill !== undefined) entry.fill = toFill(c.fill);
-      if (c.headerVersion !== undefined) entry.header_version = c.headerVersion;
-      return entry;
-    });
-    fs.writeFileSync(manifest, toJson({ version: 1, root: "${OUT}", arrays }, 1));
+    fs.writeFileSync(manifest, oracleManifest(oracleCases(), "${OUT}"));
     const r = run(path.join(BIN, "deno"), [
       "run",
       "-A",

@@ -10,13 +10,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { toJson } from "../src/json.ts";
 import type { ArrayReport, Report } from "../src/report/report.ts";
 import { parseDType } from "../src/npy/dtype.ts";
 import { layoutArray } from "../src/npy/layout.ts";
 import { runCliProcess } from "./_support/cli.ts";
 import { runPython } from "./_support/numpy.ts";
-import { firstDifference, numpyFiles, toFill } from "./_support/oracle.ts";
+import { firstDifference, numpyFiles, oracleManifest } from "./_support/oracle.ts";
 import { oracleCases } from "./_support/oracle_cases.ts";
 import { tempDir } from "./_support/temp.ts";
 
@@ -293,30 +292,7 @@ arrays:
 describe("a NumPy corpus through a manifest", () => {
   test("every file of the oracle matrix, written by `run`, is byte for byte NumPy's", () => {
     const cases = oracleCases();
-    const arrays = cases.map((c, i) => {
-      const entry: Record<string, unknown> = {
-        path: `c${i}.npy`,
-        shape: c.shape,
-        dtype: c.dtype,
-        order: c.order,
-      };
-      if (c.fill !== undefined) entry.fill = toFill(c.fill);
-      if (c.headerVersion !== undefined) entry.header_version = c.headerVersion;
-      return entry;
-    });
-    // JSON is YAML (with exact big integers); -0.0 must stay negative zero.
-    const negZero = (v: unknown): unknown =>
-      Object.is(v, -0)
-        ? "__neg0__"
-        : Array.isArray(v)
-        ? v.map(negZero)
-        : v !== null && typeof v === "object"
-        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, negZero(x)]))
-        : v;
-    const text = toJson(negZero({ version: 1, root: "out", arrays }), 1).replace(
-      /"__neg0__"/g,
-      "-0.0",
-    );
+    const text = oracleManifest(cases, "out");
     const { dir, manifest } = manifestDir(text);
     const run = runCliProcess(["run", manifest, "-q", "--no-fsync"]);
     assert.equal(run.status, 0, run.stderr);

@@ -16,18 +16,7 @@ import {
   splitShards,
 } from "../src/shard/mod.ts";
 import { withManifest } from "./_support/manifest.ts";
-
-/** A small deterministic PRNG (mulberry32), so that every failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./_support/random.ts";
 
 function shuffle<T>(list: readonly T[], rand: () => number): T[] {
   const out = [...list];
@@ -125,7 +114,7 @@ function optimum(bytes: readonly bigint[], count: number): bigint {
 
 describe("splitShards", () => {
   test("every array lands in exactly one shard and the bound holds, over 1,500 random manifests", () => {
-    const rand = random(20260601);
+    const rand = seededRandom(20260601);
     const kinds: Distribution[] = [
       "uniform",
       "equal",
@@ -151,7 +140,7 @@ describe("splitShards", () => {
   });
 
   test("within 4/3 - 1/(3N) of the optimal largest shard (Graham's LPT bound)", () => {
-    const rand = random(7);
+    const rand = seededRandom(7);
     for (let round = 0; round < 400; round++) {
       const count = 2 + (round % 2);
       const n = 1 + Math.floor(rand() * 9);
@@ -168,7 +157,7 @@ describe("splitShards", () => {
   });
 
   test("the refinement never makes the largest shard larger, and fixes LPT's textbook miss", () => {
-    const rand = random(99);
+    const rand = seededRandom(99);
     let improved = 0;
     for (let round = 0; round < 500; round++) {
       const n = 2 + Math.floor(rand() * 40);
@@ -193,7 +182,7 @@ describe("splitShards", () => {
   });
 
   test("the split depends on the set of arrays, never on their order", () => {
-    const rand = random(1234);
+    const rand = seededRandom(1234);
     for (let round = 0; round < 200; round++) {
       const input = items(sizes(round % 2 ? "heavy" : "equal", 1 + Math.floor(rand() * 300), rand));
       const count = 1 + Math.floor(rand() * 12);
@@ -223,7 +212,7 @@ describe("splitShards", () => {
     assert.deepEqual(few.shardArrays, [1, 1, 0, 0]);
     assert.equal(few.imbalance, imbalanceOf(100n, 150n, 4));
     assert.equal(few.imbalance, 2.666667);
-    const one = splitShards(items(sizes("uniform", 50, random(1))), 1);
+    const one = splitShards(items(sizes("uniform", 50, seededRandom(1))), 1);
     assert.ok(one.shardOf.every((s) => s === 0));
     assert.equal(one.imbalance, 1);
     assert.throws(() => splitShards([], 0), TypeError);
@@ -232,7 +221,7 @@ describe("splitShards", () => {
   });
 
   test("a large manifest splits quickly: 200,000 arrays into 64 shards", () => {
-    const input = items(sizes("uniform", 200_000, random(5)));
+    const input = items(sizes("uniform", 200_000, seededRandom(5)));
     const started = performance.now();
     const split = splitShards(input, 64);
     const ms = performance.now() - started;
@@ -260,7 +249,7 @@ describe("selectShard on loaded manifests", () => {
   }
 
   test("shards 0..N-1 of a manifest hold every array once, in manifest order", () => {
-    const rand = random(42);
+    const rand = seededRandom(42);
     for (let round = 0; round < 25; round++) {
       const lines = manifestText(rand);
       const count = 1 + Math.floor(rand() * 8);
@@ -293,7 +282,7 @@ describe("selectShard on loaded manifests", () => {
   });
 
   test("reordering the manifest's entries moves no array to another shard", () => {
-    const rand = random(77);
+    const rand = seededRandom(77);
     for (let round = 0; round < 10; round++) {
       const lines = manifestText(rand);
       const entries = lines.slice(3);

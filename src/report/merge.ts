@@ -28,6 +28,7 @@ import type {
   ReportSummary,
   ShardReport,
 } from "./report.ts";
+import { summarize } from "./report.ts";
 
 /** A report and the name it is known by in messages (its file). */
 export interface NamedReport {
@@ -336,7 +337,7 @@ export function mergeReports(inputs: readonly NamedReport[]): MergeResult {
     shard: null,
     filesystems: mergeFilesystems(shards.flatMap((s) => s.report.filesystems)),
     arrays,
-    summary: summarize(arrays, shards.map((s) => s.report.summary)),
+    summary: summarizeParts(arrays, shards.map((s) => s.report.summary)),
     warnings,
     error,
     ok: exitCode === 0,
@@ -351,28 +352,17 @@ export function mergeReports(inputs: readonly NamedReport[]): MergeResult {
   };
 }
 
-const CONFLICT_CODES: ReadonlySet<string> = new Set(["E_CONFLICT", "E_NOT_A_DIRECTORY"]);
-
-function summarize(arrays: readonly ArrayReport[], parts: readonly ReportSummary[]): ReportSummary {
-  const count = (status: ArrayReport["status"]) => arrays.filter((a) => a.status === status).length;
+function summarizeParts(
+  arrays: readonly ArrayReport[],
+  parts: readonly ReportSummary[],
+): ReportSummary {
   let written = 0n;
   let reserved = 0n;
   for (const part of parts) {
     written += big(part.bytes_written);
     reserved += big(part.bytes_reserved);
   }
-  return {
-    arrays: arrays.length,
-    created: count("created"),
-    unchanged: count("unchanged"),
-    replaced: count("replaced"),
-    failed: count("failed"),
-    planned: count("planned"),
-    interrupted: count("interrupted"),
-    conflicts: arrays.filter((a) => a.error !== null && CONFLICT_CODES.has(a.error.code)).length,
-    bytes_written: exactNumber(written),
-    bytes_reserved: exactNumber(reserved),
-  };
+  return summarize(arrays, written, reserved);
 }
 
 /**

@@ -199,6 +199,34 @@ export interface ReportInput {
 const CONFLICT_CODES: ReadonlySet<string> = new Set(["E_CONFLICT", "E_NOT_A_DIRECTORY"]);
 
 /**
+ * Counts the arrays of a report by status.
+ *
+ * @param arrays The report's arrays.
+ * @param bytesWritten Bytes written with write(2), over all arrays.
+ * @param bytesReserved Bytes reserved with fallocate(2), over all arrays.
+ * @returns The summary.
+ */
+export function summarize(
+  arrays: readonly ArrayReport[],
+  bytesWritten: bigint,
+  bytesReserved: bigint,
+): ReportSummary {
+  const count = (status: ArrayStatus) => arrays.filter((a) => a.status === status).length;
+  return {
+    arrays: arrays.length,
+    created: count("created"),
+    unchanged: count("unchanged"),
+    replaced: count("replaced"),
+    failed: count("failed"),
+    planned: count("planned"),
+    interrupted: count("interrupted"),
+    conflicts: arrays.filter((a) => a.error !== null && CONFLICT_CODES.has(a.error.code)).length,
+    bytes_written: exactNumber(bytesWritten),
+    bytes_reserved: exactNumber(bytesReserved),
+  };
+}
+
+/**
  * Builds the report of a run or plan. Byte counts past 2^53 stay `bigint`s; write the report
  * with `toJson` (as `writeReport` does) to keep them exact.
  *
@@ -229,7 +257,6 @@ export function buildReport(input: ReportInput): Report {
     bytesWritten += outcome.bytesWritten ?? 0n;
     bytesReserved += outcome.bytesReserved ?? 0n;
   }
-  const count = (status: ArrayStatus) => arrays.filter((a) => a.status === status).length;
   return {
     report_version: REPORT_VERSION,
     tool: { name: "npyalloc", version: input.version ?? VERSION, runtime: input.runtime },
@@ -244,18 +271,7 @@ export function buildReport(input: ReportInput): Report {
     shard: input.shard ?? null,
     filesystems: (input.filesystems ?? []).map(filesystemReport),
     arrays,
-    summary: {
-      arrays: arrays.length,
-      created: count("created"),
-      unchanged: count("unchanged"),
-      replaced: count("replaced"),
-      failed: count("failed"),
-      planned: count("planned"),
-      interrupted: count("interrupted"),
-      conflicts: arrays.filter((a) => a.error !== null && CONFLICT_CODES.has(a.error.code)).length,
-      bytes_written: exactNumber(bytesWritten),
-      bytes_reserved: exactNumber(bytesReserved),
-    },
+    summary: summarize(arrays, bytesWritten, bytesReserved),
     warnings: [...(input.warnings ?? [])],
     error: reportError(input.error ?? null),
     ok: input.exitCode === 0,

@@ -242,17 +242,7 @@ export function tempNameOf(target: string, pid: number): string {
   );
 }
 
-/** mulberry32: a tiny seeded generator, so that every failure can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./random.ts";
 
 /**
  * A `uint8` array entry of a manifest whose file is exactly `fileBytes` long (1-d `uint8`

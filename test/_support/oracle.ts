@@ -4,6 +4,7 @@
  */
 import type { DType } from "../../src/npy/dtype.ts";
 import type { FillValue } from "../../src/npy/fill.ts";
+import { toJson } from "../../src/json.ts";
 import { runPythonJson } from "./numpy.ts";
 import type { JsonFill, OracleCase } from "./oracle_cases.ts";
 
@@ -134,4 +135,35 @@ export function firstDifference(
   }
   const first = ours.findIndex((b, k) => b !== theirs[k]);
   return first < 0 ? null : `first difference at byte ${first} (header is ${headerBytes} bytes)`;
+}
+
+/**
+ * A manifest declaring every case as `c<i>.npy` under `root`, as YAML text (JSON with exact big
+ * integers, and `-0.0` kept negative).
+ *
+ * @param cases The cases.
+ * @param root The manifest's `root`.
+ * @returns The manifest text.
+ */
+export function oracleManifest(cases: readonly OracleCase[], root: string): string {
+  const arrays = cases.map((c, i) => {
+    const entry: Record<string, unknown> = {
+      path: `c${i}.npy`,
+      shape: c.shape,
+      dtype: c.dtype,
+      order: c.order,
+    };
+    if (c.fill !== undefined) entry.fill = toFill(c.fill);
+    if (c.headerVersion !== undefined) entry.header_version = c.headerVersion;
+    return entry;
+  });
+  const negZero = (v: unknown): unknown =>
+    Object.is(v, -0)
+      ? "__neg0__"
+      : Array.isArray(v)
+      ? v.map(negZero)
+      : v !== null && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, negZero(x)]))
+      : v;
+  return toJson(negZero({ version: 1, root, arrays }), 1).replace(/"__neg0__"/g, "-0.0");
 }
