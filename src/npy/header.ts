@@ -510,10 +510,18 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {
  * `mapOsError` (`E_NOT_FOUND`, `E_PERMISSION`, ...) when the file cannot be read.
  *
  * @example
- * ```ts ignore
- * import { readHeaderFromFile } from "./header.ts";
- * const h = await readHeaderFromFile("data/x.npy");
- * console.log(h.shape, h.fileBytes === h.expectedFileBytes);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { encodeHeader, readHeaderFromFile } from "./header.ts";
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * const file = join(dir, "x.npy");
+ * writeFileSync(file, encodeHeader("<i2", false, [3n], "auto").bytes);
+ * const h = await readHeaderFromFile(file);
+ * assert.deepEqual([h.descr, h.shape, h.fileBytes, h.expectedFileBytes], ["<i2", [3n], 128n, 134n]);
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export async function readHeaderFromFile(

@@ -186,10 +186,20 @@ interface Tally {
  *   for its free space (mapped by `mapOsError`).
  *
  * @example
- * ```ts ignore
- * import { planSpace, formatSpaceFailure } from "./space.ts";
- * const budgets = planSpace(planned, { minFree: parseSize("1%") });
- * if (!budgets.every((b) => b.ok)) throw new Error(formatSpaceFailure(budgets));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { loadManifest } from "../manifest/mod.ts";
+ * import { classifyTargets } from "./targets.ts";
+ * import { parseSize, planSpace } from "./space.ts";
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * writeFileSync(join(dir, "m.yaml"), "version: 1\narrays:\n  - { path: a.npy, shape: [1000] }\n");
+ * const planned = await classifyTargets(loadManifest(join(dir, "m.yaml")).arrays, { force: false });
+ * const [budget] = planSpace(planned, { minFree: parseSize("0") });
+ * assert.ok(budget !== undefined && budget.required_bytes >= 8128n && budget.required_inodes >= 1);
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export function planSpace(

@@ -104,10 +104,19 @@ interface Finding {
  *   (e.g. `E_PERMISSION` on a folder that cannot be searched), mapped by `mapOsError`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { loadManifest } from "../manifest/mod.ts";
  * import { classifyTargets } from "./targets.ts";
- * const planned = await classifyTargets(manifest.arrays, { force: false });
- * const conflicts = planned.filter((p) => p.action === "conflict");
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * writeFileSync(join(dir, "m.yaml"), "version: 1\narrays:\n  - { path: a.npy, shape: 3 }\n");
+ * writeFileSync(join(dir, "a.npy"), "not an array");
+ * const planned = await classifyTargets(loadManifest(join(dir, "m.yaml")).arrays, { force: false });
+ * assert.equal(planned[0]?.action, "conflict");
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export async function classifyTargets(

@@ -163,9 +163,24 @@ const EXIT_PRIORITY = [130, 2, 3, 4, 1];
  *   array in two shards, or a complete set whose arrays are not those of the split.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildReport } from "./report.ts";
  * import { mergeReports } from "./merge.ts";
- * const { report, missing } = mergeReports([{ name: "a.json", report: a }, { name: "b.json", report: b }]);
+ * const shard = (index: number) =>
+ *   buildReport({
+ *     runtime: "deno 2.9.6",
+ *     manifest: { path: "m.yaml", sha256: "0".repeat(64) },
+ *     startedAt: new Date(0),
+ *     finishedAt: new Date(5),
+ *     options: { jobs: 4, dry_run: false, force: false, fsync: true, min_free: "0", min_free_bytes: 0 },
+ *     shard: { index, count: 2, arrays_total: 0 },
+ *     arrays: [],
+ *     exitCode: 0,
+ *   });
+ * const merged = mergeReports([{ name: "s0.json", report: shard(0) }, { name: "s1.json", report: shard(1) }]);
+ * assert.equal(merged.report.shard, null);
+ * assert.deepEqual(merged.missing, []);
  * ```
  */
 export function mergeReports(inputs: readonly NamedReport[]): MergeResult {

@@ -44,9 +44,22 @@ export function reportText(report: Report): string {
  *   (`E_PERMISSION`, `E_NO_SPACE`, `E_NOT_A_DIRECTORY`, ...).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildReport } from "./report.ts";
  * import { writeReport } from "./write_report.ts";
- * await writeReport(report, "out/npyalloc-report.json");
+ * const report = buildReport({
+ *   runtime: "deno 2.9.6",
+ *   manifest: null,
+ *   startedAt: new Date(0),
+ *   finishedAt: new Date(5),
+ *   options: { jobs: 4, dry_run: true, force: false, fsync: true, min_free: "0", min_free_bytes: 0 },
+ *   arrays: [],
+ *   exitCode: 0,
+ * });
+ * let printed = "";
+ * await writeReport(report, "-", { stdout: (text) => void (printed += text) });
+ * assert.equal(JSON.parse(printed).exit_code, 0);
  * ```
  */
 export async function writeReport(

@@ -45,13 +45,6 @@ export function splitDigest(
  * @param arrays Every array of the manifest, expanded.
  * @param selection K and N.
  * @returns The shard's arrays and what its report says about it.
- *
- * @example
- * ```ts ignore
- * import { selectShard } from "./select.ts";
- * const part = selectShard(manifest.arrays, { index: 1, count: 4, source: "option", origin: "" });
- * console.log(part.arrays.length, part.info.imbalance);
- * ```
  */
 export function selectShard(
   arrays: readonly ManifestArray[],
