@@ -15,7 +15,7 @@ import { ALLOCATIONS, HEADER_VERSIONS, layoutArray, type Order } from "../npy/la
 import { formatShape, parseShapeText } from "../npy/shape.ts";
 import { createArrayFile } from "../run/write_file.ts";
 import { choiceOption, parseCommandArgs, stringOption } from "./_args.ts";
-import { formatBytes } from "./_format.ts";
+import { formatBytes } from "../format.ts";
 import type { CommandIo } from "./_io.ts";
 
 /** `npyalloc create --help`. */
@@ -186,11 +186,14 @@ export async function createCommand(args: readonly string[], io: CommandIo): Pro
   const required = ((needed + blockSize - 1n) / blockSize) * blockSize;
   const available = stats.bavail * blockSize;
   if (required > available) {
-    throw new NpyallocError(
-      "E_NO_SPACE",
-      `Not enough free space on the filesystem of '${where}': ${formatBytes(required)} required, ` +
-        `${formatBytes(available)} available (short by ${formatBytes(required - available)})`,
+    // Refused before anything is written: exit 3, unlike ENOSPC while writing (exit 1).
+    io.stderr(
+      `npyalloc: Not enough free space on the filesystem of '${where}': ${formatBytes(required)} ` +
+        `required, ${formatBytes(available)} available (short by ${
+          formatBytes(required - available)
+        })\n`,
     );
+    return 3;
   }
 
   const platform = await io.platform();

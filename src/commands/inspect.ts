@@ -12,7 +12,7 @@ import { readHeaderFromFile } from "../npy/header.ts";
 import { formatShape } from "../npy/shape.ts";
 import { exactNumber, toJson } from "../json.ts";
 import { parseCommandArgs } from "./_args.ts";
-import { formatBytes } from "./_format.ts";
+import { formatBytes } from "../format.ts";
 import type { CommandIo } from "./_io.ts";
 
 /** `npyalloc inspect --help`. */

@@ -66,7 +66,6 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
  * @returns 2, 3, 4, 130, or 1 for anything that failed while writing.
  */
 export function exitCodeFor(err: NpyallocError): number {
-  if (err.code === "E_NO_SPACE" && err.message.startsWith("Not enough free space")) return 3;
   return EXIT_CODES[err.code] ?? 1;
 }
 

@@ -39,7 +39,7 @@ import {
   type ShardSelection,
 } from "../shard/mod.ts";
 import { parseCommandArgs, stringOption } from "./_args.ts";
-import { formatBytes } from "./_format.ts";
+import { formatBytes } from "../format.ts";
 import type { CommandIo } from "./_io.ts";
 import { parseVars } from "./_vars.ts";
 

@@ -8,7 +8,7 @@
 import { NpyallocError } from "../errors.ts";
 import { loadManifest, ManifestError } from "../manifest/mod.ts";
 import { parseCommandArgs } from "./_args.ts";
-import { formatBytes } from "./_format.ts";
+import { formatBytes } from "../format.ts";
 import type { CommandIo } from "./_io.ts";
 import { parseVars } from "./_vars.ts";
 

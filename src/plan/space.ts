@@ -27,6 +27,7 @@
  */
 
 import { statfsSync, statSync } from "node:fs";
+import { formatBytes } from "../format.ts";
 import path from "node:path";
 import { mapOsError, NpyallocError } from "../errors.ts";
 import type { PlannedArray } from "./targets.ts";
@@ -348,21 +349,9 @@ export function spaceWarnings(budgets: readonly FilesystemBudget[]): string[] {
   return warnings;
 }
 
-const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-
 /** A byte count in binary units and exactly: `1.5 GiB (1610612736 bytes)`. */
 function showBytes(bytes: bigint): string {
-  return `${humanBytes(bytes)} (${bytes} bytes)`;
-}
-
-function humanBytes(bytes: bigint): string {
-  let value = Number(bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BINARY_UNITS[unit]}`;
+  return `${formatBytes(bytes)} (${bytes} bytes)`;
 }
 
 /**
@@ -398,8 +387,8 @@ export function formatSpaceFailure(budgets: readonly FilesystemBudget[]): string
 /** ` incl. metadata 64.0 KiB, min-free 1.0 GiB`: the parts of a requirement that are not files. */
 function included(b: FilesystemBudget): string {
   const parts: string[] = [];
-  if (b.metadata_bytes > 0n) parts.push(`metadata ${humanBytes(b.metadata_bytes)}`);
-  if (b.min_free_bytes > 0n) parts.push(`min-free ${humanBytes(b.min_free_bytes)}`);
+  if (b.metadata_bytes > 0n) parts.push(`metadata ${formatBytes(b.metadata_bytes)}`);
+  if (b.min_free_bytes > 0n) parts.push(`min-free ${formatBytes(b.min_free_bytes)}`);
   return parts.length === 0 ? "" : ` incl. ${parts.join(", ")}`;
 }
 

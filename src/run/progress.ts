@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatBytes } from "../commands/_format.ts";
+import { formatBytes } from "../format.ts";
 
 /** How progress is shown. */
 export type ProgressMode = "live" | "lines" | "quiet";

@@ -1,4 +1,4 @@
-/** Human-readable numbers for messages and progress. */
+/** Human-readable numbers for messages, plans and progress. */
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
