@@ -7,7 +7,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import {
   assertCompleteFill,
@@ -20,22 +19,12 @@ import {
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
-import { isRoot, withTmpfs } from "./_support/mounts.ts";
+import { withScratch } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise. */
 const TIMEOUT_MS = 120_000;
 const ROUNDS = 2;
 const RUNS = 3;
-
-async function inScratch(fn: (dir: string) => Promise<void>): Promise<void> {
-  if (isRoot) return await withTmpfs({ size: "1g" }, fn);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-concurrent-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 interface Target {
   readonly path: string;
@@ -57,7 +46,7 @@ describe("concurrent runs of one manifest", () => {
       timeout: TIMEOUT_MS,
     },
     async () => {
-      await inScratch(async (dir) => {
+      await withScratch("1g", async (dir) => {
         const root = path.join(dir, "data");
         const manifest = writeManifest(
           path.join(dir, "m.yaml"),

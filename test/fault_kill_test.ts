@@ -8,7 +8,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import {
@@ -27,7 +26,7 @@ import {
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
-import { isRoot, mountSkip, skipNamed, withTmpfs } from "./_support/mounts.ts";
+import { mountSkip, skipNamed, withScratch, withTmpfs } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
 const TIMEOUT_MS = 60_000;
@@ -36,16 +35,6 @@ const TRIALS = Number(process.env.KILL_TRIALS ?? 24);
 const SEED = Number(process.env.KILL_SEED ?? 9);
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-async function inScratch(size: string, fn: (dir: string) => Promise<void>): Promise<void> {
-  if (isRoot) return await withTmpfs({ size }, fn);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-kill-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 interface Target {
   readonly path: string;
@@ -93,7 +82,7 @@ describe("kill -9 at random moments", () => {
     async () => {
       const random = seededRandom(SEED);
       const list = targets(random);
-      await inScratch("512m", async (dir) => {
+      await withScratch("512m", async (dir) => {
         const root = path.join(dir, "data");
         const manifest = writeManifest(
           path.join(dir, "m.yaml"),
@@ -172,7 +161,7 @@ describe("kill -9 at random moments", () => {
     },
     async () => {
       await withTmpfs({ size: "16m" }, async (mount) => {
-        await inScratch("1m", async (outside) => {
+        await withScratch("1m", async (outside) => {
           const target = path.join(mount, "a.npy");
           const stale = tempNameOf(target, deadPid());
           fs.writeFileSync(stale, Buffer.alloc(12 * MiB, 1));
@@ -191,7 +180,7 @@ describe("kill -9 at random moments", () => {
   test("a dead run's report temporary file is removed by the next run", {
     timeout: TIMEOUT_MS,
   }, async () => {
-    await inScratch("16m", async (dir) => {
+    await withScratch("16m", async (dir) => {
       const manifest = writeManifest(path.join(dir, "m.yaml"), "data", [u8Entry("a.npy", 4096)]);
       const report = path.join(dir, "reports", "run.json");
       fs.mkdirSync(path.dirname(report));

@@ -7,7 +7,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import {
   filesBelow,
@@ -19,7 +18,7 @@ import {
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
-import { isRoot, withTmpfs } from "./_support/mounts.ts";
+import { withScratch } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
 const TIMEOUT_MS = 60_000;
@@ -29,22 +28,12 @@ const STARTED_BYTES = 256 * 1024 * 1024;
 /** How long the run may take to stop after the signal. */
 const STOP_WITHIN_MS = 2000;
 
-async function inScratch(fn: (dir: string) => Promise<void>): Promise<void> {
-  if (isRoot) return await withTmpfs({ size: "4g" }, fn);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-signal-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe("a signal during a multi-GiB write", () => {
   for (const signal of ["SIGINT", "SIGTERM"]) {
     test(`${signal}: exit 130 within ${STOP_WITHIN_MS} ms, no partial file, no temp, a report`, {
       timeout: TIMEOUT_MS,
     }, async () => {
-      await inScratch(async (dir) => {
+      await withScratch("4g", async (dir) => {
         const data = path.join(dir, "data");
         const manifest = writeManifest(path.join(dir, "m.yaml"), "data", [
           u8Entry("big/three-gib.npy", 3n * GiB, { fill: 7 }),

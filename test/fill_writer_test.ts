@@ -1,36 +1,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import {
-  closeSync,
-  fstatSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
 import { writePattern, writeZeros } from "../src/run/fill_writer.ts";
+import { withTempDir } from "./_support/temp.ts";
+import { mountSkip, withTmpfs } from "./_support/mounts.ts";
 
 const MiB = 1024 * 1024;
 
-/** Runs `fn` with a fresh temp folder that is always removed. */
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "npyalloc-fill-"));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const skipTinyFs = process.getuid?.() === 0 || process.env.CI === "true"
-  ? false
-  : "mounting a 16 MiB tmpfs needs root (never skipped with CI=true)";
+const skipTinyFs = mountSkip("a 16 MiB tmpfs");
 
 /** An element whose bytes differ from one position to the next, so a misplaced byte shows. */
 function element(size: number): Uint8Array {
@@ -49,7 +28,7 @@ async function checkWrite(
   offset: number,
   options: { chunkBytes?: number; prefix?: number } = {},
 ): Promise<void> {
-  await withTempDir(async (dir) => {
+  await withTempDir("fill", async (dir) => {
     const path = join(dir, "p.bin");
     const prefix = options.prefix ?? offset;
     writeFileSync(path, new Uint8Array(prefix).fill(0xee));
@@ -126,7 +105,7 @@ describe("writePattern", () => {
   });
 
   test("an aborted signal stops the write with E_INTERRUPTED", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("fill", async (dir) => {
       const fd = openSync(join(dir, "a.bin"), "w");
       try {
         const before = new AbortController();
@@ -157,7 +136,7 @@ describe("writePattern", () => {
   });
 
   test("rejects bad arguments and positions past 2^53 before writing", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("fill", async (dir) => {
       const fd = openSync(join(dir, "r.bin"), "w");
       try {
         const el = element(2);
@@ -188,25 +167,20 @@ describe("writePattern", () => {
   test(`a full filesystem fails with E_NO_SPACE${skipTinyFs ? ` (skipped: ${skipTinyFs})` : ""}`, {
     skip: skipTinyFs,
   }, async () => {
-    await withTempDir(async (dir) => {
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", dir]);
+    await withTmpfs({ size: "16m" }, async (dir) => {
+      const fd = openSync(join(dir, "full.bin"), "w");
       try {
-        const fd = openSync(join(dir, "full.bin"), "w");
-        try {
-          await assert.rejects(
-            writePattern(fd, 0n, BigInt(8 * MiB), element(4)),
-            (err: unknown) => {
-              assert.ok(err instanceof NpyallocError);
-              assert.equal(err.code, "E_NO_SPACE");
-              assert.match(err.message, /ENOSPC/);
-              return true;
-            },
-          );
-        } finally {
-          closeSync(fd);
-        }
+        await assert.rejects(
+          writePattern(fd, 0n, BigInt(8 * MiB), element(4)),
+          (err: unknown) => {
+            assert.ok(err instanceof NpyallocError);
+            assert.equal(err.code, "E_NO_SPACE");
+            assert.match(err.message, /ENOSPC/);
+            return true;
+          },
+        );
       } finally {
-        execFileSync("umount", [dir]);
+        closeSync(fd);
       }
     });
   });
@@ -214,7 +188,7 @@ describe("writePattern", () => {
 
 describe("writeZeros", () => {
   test("writes zeros over existing bytes, from an offset", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("fill", async (dir) => {
       const path = join(dir, "z.bin");
       writeFileSync(path, new Uint8Array(50).fill(0xff));
       const fd = openSync(path, "r+");
@@ -231,7 +205,7 @@ describe("writeZeros", () => {
   });
 
   test("a length of zero writes nothing", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("fill", async (dir) => {
       const fd = openSync(join(dir, "e.bin"), "w");
       try {
         assert.equal(await writeZeros(fd, 10n, 0n), 0n);

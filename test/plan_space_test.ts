@@ -1,10 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
 import type { ManifestArray } from "../src/manifest/types.ts";
 import { parseDType } from "../src/npy/dtype.ts";
@@ -18,38 +15,13 @@ import {
   spaceWarnings,
 } from "../src/plan/space.ts";
 import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
+import { withTempDir } from "./_support/temp.ts";
+import { mountSkip, withTmpfs } from "./_support/mounts.ts";
 
 const BLOCK = 4096n;
 const MiB = 1024n * 1024n;
 
-/** Runs `fn` with a fresh temp folder that is always removed. */
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-plan-space-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Runs `fn` with a 16 MiB tmpfs mounted on a fresh folder; always unmounted and removed. */
-async function withTinyFilesystem(
-  inodes: number,
-  fn: (dir: string) => Promise<void> | void,
-): Promise<void> {
-  await withTempDir(async (dir) => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=16m,nr_inodes=${inodes}`, "tmpfs", dir]);
-    try {
-      await fn(dir);
-    } finally {
-      execFileSync("umount", [dir]);
-    }
-  });
-}
-
-const skipTinyFs = process.getuid?.() === 0 || process.env.CI === "true"
-  ? false
-  : "mounting a 16 MiB tmpfs needs root (never skipped with CI=true)";
+const skipTinyFs = mountSkip("a 16 MiB tmpfs");
 
 /** A `uint8` array of exactly `fileBytes` bytes at `rel` (1-d u1 headers are 128 bytes). */
 function arrayOfSize(
@@ -94,7 +66,7 @@ function free(dir: string): { bytes: bigint; inodes: bigint; total: bigint } {
 
 describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   test("a plan that fits exactly passes; one byte more fails by a block", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { bytes } = free(dir);
       assert.equal(bytes, 16n * MiB);
       const exact = only(planSpace(await plan([arrayOfSize(dir, "a.npy", bytes)])));
@@ -122,7 +94,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("every file is rounded up to the block size", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const arrays = [1n, 4096n, 4097n, 129n].map((n, i) =>
         arrayOfSize(dir, `a${i}.npy`, n + 127n)
       );
@@ -134,7 +106,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("min-free in bytes: exactly at the limit passes, one byte more is short by one", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { bytes } = free(dir);
       const planned = await plan([arrayOfSize(dir, "a.npy", 8n * MiB)]);
       const fits = only(planSpace(planned, { minFree: parseSize(`${bytes - 8n * MiB}`) }));
@@ -148,7 +120,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("min-free in percent of the filesystem size", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { bytes, total } = free(dir);
       assert.equal(total, 16n * MiB);
       const planned = await plan([arrayOfSize(dir, "a.npy", bytes - 163840n)]);
@@ -164,7 +136,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("too many new files and folders is an inode shortfall", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { inodes } = free(dir);
       const n = Number(inodes);
       // tmpfs counts a hard link as an inode: the file being linked into place needs one more.
@@ -192,7 +164,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("a filesystem that reports no inodes skips the inode check and says so", async () => {
-    await withTinyFilesystem(0, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 0 }, async (dir) => {
       const files = Array.from({ length: 100 }, (_, i) => arrayOfSize(dir, `a${i}.npy`, 128n));
       const budget = only(planSpace(await plan(files)));
       assert.equal(budget.free_inodes, null);
@@ -205,7 +177,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("sparse files count their header only; the rest is committed and warned about", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const sparse = arrayOfSize(dir, "s.npy", 64n * MiB, "sparse");
       const budget = only(planSpace(await plan([sparse])));
       assert.equal(budget.required_bytes, BLOCK);
@@ -218,7 +190,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("unchanged and conflicting files cost nothing; replaced files cost in full", async () => {
-    await withTinyFilesystem(64, async (dir) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const same = arrayOfSize(dir, "same.npy", 2n * MiB);
       const other = arrayOfSize(dir, "other.npy", 2n * MiB);
       fs.writeFileSync(same.target, Buffer.alloc(0));
@@ -234,8 +206,8 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   });
 
   test("targets on two filesystems get one budget each, in order of first use", async () => {
-    await withTinyFilesystem(64, async (tiny) => {
-      await withTempDir(async (other) => {
+    await withTmpfs({ size: "16m", inodes: 64 }, async (tiny) => {
+      await withTempDir("plan-space", async (other) => {
         if (fs.statSync(other).dev === fs.statSync(tiny).dev) assert.fail("same device");
         const arrays = [
           arrayOfSize(tiny, "x/y/a.npy", 8n * MiB),

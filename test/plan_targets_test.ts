@@ -2,59 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { ManifestArray } from "../src/manifest/types.ts";
-import { type DTypeSpec, parseDType } from "../src/npy/dtype.ts";
-import type { FillValue } from "../src/npy/fill.ts";
-import { type Allocation, layoutArray, type Order } from "../src/npy/layout.ts";
 import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
-
-/** Runs `fn` with a fresh temp folder that is always removed. */
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-plan-targets-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface ArraySpec {
-  shape: readonly (number | bigint)[];
-  dtype?: DTypeSpec;
-  order?: Order;
-  fill?: FillValue;
-  allocation?: Allocation;
-}
-
-/** A ManifestArray as the loader would produce it, built by hand. */
-function manifestArray(root: string, rel: string, spec: ArraySpec): ManifestArray {
-  const shape = spec.shape.map(BigInt);
-  const dtype = parseDType(spec.dtype ?? "float64");
-  const order = spec.order ?? "C";
-  const allocation = spec.allocation ?? "auto";
-  const layout = layoutArray({
-    shape,
-    dtype,
-    order,
-    allocation,
-    ...(spec.fill === undefined ? {} : { fill: spec.fill }),
-  });
-  return {
-    path: rel,
-    target: path.join(root, ...rel.split("/")),
-    shape,
-    dtype,
-    order,
-    fill: spec.fill,
-    allocation,
-    headerVersion: "auto",
-    layout,
-    location: { file: "test.yaml", line: 1, column: 1 },
-    jsonPath: "arrays[0]",
-  };
-}
+import { withTempDir } from "./_support/temp.ts";
+import { type ArraySpec, manifestArray } from "./_support/arrays.ts";
 
 /** Writes a complete .npy file for `spec` at `file` (zeros, or `dataBytes` bytes of 7). */
 function writeNpy(file: string, spec: ArraySpec, dataBytes?: number): void {
@@ -72,7 +24,7 @@ async function classifyOne(array: ManifestArray, force = false): Promise<Planned
 
 describe("classifyTargets", () => {
   test("an absent file in an existing folder is created, with no new folders", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const planned = await classifyOne(manifestArray(dir, "a.npy", { shape: [3] }));
       assert.equal(planned.action, "create");
       assert.equal(planned.reason, null);
@@ -82,7 +34,7 @@ describe("classifyTargets", () => {
   });
 
   test("missing folders are listed outermost first, for every array below them", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const arrays = [
         manifestArray(dir, "x/y/a.npy", { shape: [3] }),
         manifestArray(dir, "x/y/b.npy", { shape: [3] }),
@@ -99,7 +51,7 @@ describe("classifyTargets", () => {
   });
 
   test("a matching file is unchanged, and neither its data nor its mtime is touched", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const specs: ArraySpec[] = [
         { shape: [3], dtype: "float32" },
         { shape: [2, 3], dtype: ">i8", order: "F" },
@@ -124,7 +76,7 @@ describe("classifyTargets", () => {
   });
 
   test("a different dtype is a conflict that says both dtypes", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [3], dtype: "float32" });
       writeNpy(array.target, { shape: [3], dtype: "float64" });
       const planned = await classifyOne(array);
@@ -135,7 +87,7 @@ describe("classifyTargets", () => {
   });
 
   test("a different shape is a conflict", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [4] });
       writeNpy(array.target, { shape: [3] });
       const planned = await classifyOne(array);
@@ -145,7 +97,7 @@ describe("classifyTargets", () => {
   });
 
   test("a different order is a conflict; several differences are all listed", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [2, 3], order: "C" });
       writeNpy(array.target, { shape: [2, 3], order: "F" });
       assert.equal((await classifyOne(array)).reason, "fortran_order True differs from False");
@@ -161,7 +113,7 @@ describe("classifyTargets", () => {
   });
 
   test("a truncated file, or one with extra bytes, is a conflict", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [100], dtype: "uint8" });
       writeNpy(array.target, { shape: [100], dtype: "uint8" }, 50);
       const planned = await classifyOne(array);
@@ -177,7 +129,7 @@ describe("classifyTargets", () => {
   });
 
   test("a file that is not .npy, empty, or has a truncated header is a conflict", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [3] });
       for (const content of ["hello, world\n", "", "\x93NUMPY\x01\x00\x76\x00{'descr'"]) {
         fs.writeFileSync(array.target, Buffer.from(content, "latin1"));
@@ -190,7 +142,7 @@ describe("classifyTargets", () => {
   });
 
   test("a folder in the way is a conflict, even with force", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [3] });
       fs.mkdirSync(array.target);
       for (const force of [false, true]) {
@@ -203,7 +155,7 @@ describe("classifyTargets", () => {
   });
 
   test("a parent that is a file is E_NOT_A_DIRECTORY, even with force", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       fs.mkdirSync(path.join(dir, "a"));
       fs.writeFileSync(path.join(dir, "a", "b"), "x");
       const arrays = [
@@ -223,7 +175,7 @@ describe("classifyTargets", () => {
   });
 
   test("with force, conflicting files are replaced and the reason is kept", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const arrays = [
         manifestArray(dir, "dtype.npy", { shape: [3], dtype: "float32" }),
         manifestArray(dir, "short.npy", { shape: [100], dtype: "uint8" }),
@@ -250,7 +202,7 @@ describe("classifyTargets", () => {
   });
 
   test("symbolic links: followed to a matching file, a dangling one conflicts", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const real = path.join(dir, "real.npy");
       writeNpy(real, { shape: [3] });
       const linked = manifestArray(dir, "linked.npy", { shape: [3] });
@@ -274,7 +226,7 @@ describe("classifyTargets", () => {
   });
 
   test("a FIFO at the path is a conflict and is never opened", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "pipe.npy", { shape: [3] });
       execFileSync("mkfifo", [array.target]);
       const planned = await classifyOne(array);
@@ -284,7 +236,7 @@ describe("classifyTargets", () => {
   });
 
   test("thousands of targets classify quickly, in order", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("plan-targets", async (dir) => {
       const arrays: ManifestArray[] = [];
       const template = manifestArray(dir, "t.npy", { shape: [8], dtype: "uint8" });
       for (let i = 0; i < 5000; i++) {

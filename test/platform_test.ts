@@ -1,16 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import {
-  closeSync,
-  fstatSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
@@ -18,36 +9,14 @@ import { NpyallocError } from "../src/errors.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
 import { createNodePlatform } from "../src/platform/node.ts";
 import { errnoError, type LibcFallocate, preallocateWithLibc } from "../src/platform/platform.ts";
+import { withTempDir } from "./_support/temp.ts";
+import { mountSkip, withTmpfs } from "./_support/mounts.ts";
 
 const MiB = 1024 * 1024;
 const platform = await loadPlatform();
 const hasFfi = /^(deno|bun) /.test(platform.runtime);
 
-/** Runs `fn` with a fresh temp folder that is always removed. */
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "npyalloc-platform-"));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Runs `fn` with a 16 MiB tmpfs mounted on a fresh folder; always unmounted and removed. */
-async function withTinyFilesystem(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  await withTempDir(async (dir) => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", dir]);
-    try {
-      await fn(dir);
-    } finally {
-      execFileSync("umount", [dir]);
-    }
-  });
-}
-
-const skipTinyFs = process.getuid?.() === 0 || process.env.CI === "true"
-  ? false
-  : "mounting a 16 MiB tmpfs needs root (never skipped with CI=true)";
+const skipTinyFs = mountSkip("a 16 MiB tmpfs");
 
 /** A fake libc answering with the given errnos, then success. */
 function fakeLibc(errnos: number[]): LibcFallocate & { calls: number } {
@@ -77,7 +46,7 @@ describe("loadPlatform", () => {
 
 describe("preallocate", () => {
   test("reserves real blocks and grows the file on Deno and Bun", async () => {
-    await withTempDir((dir) => {
+    await withTempDir("platform", (dir) => {
       const path = join(dir, "a.bin");
       const fd = openSync(path, "w+");
       try {
@@ -100,7 +69,7 @@ describe("preallocate", () => {
     "reserves a range past the end and keeps existing bytes",
     { skip: !hasFfi && "no FFI" },
     async () => {
-      await withTempDir((dir) => {
+      await withTempDir("platform", (dir) => {
         const path = join(dir, "b.bin");
         writeFileSync(path, new Uint8Array([1, 2, 3, 4, 5]));
         const fd = openSync(path, "r+");
@@ -120,7 +89,7 @@ describe("preallocate", () => {
   );
 
   test("a zero length reserves nothing", async () => {
-    await withTempDir((dir) => {
+    await withTempDir("platform", (dir) => {
       const fd = openSync(join(dir, "c.bin"), "w");
       try {
         assert.equal(platform.preallocate(fd, 100n, 0n), hasFfi ? "fallocate" : "unsupported");
@@ -135,7 +104,7 @@ describe("preallocate", () => {
     "a file opened read-only fails with E_IO naming EBADF",
     { skip: !hasFfi && "no FFI" },
     async () => {
-      await withTempDir((dir) => {
+      await withTempDir("platform", (dir) => {
         const path = join(dir, "d.bin");
         writeFileSync(path, "");
         const fd = openSync(path, "r");
@@ -169,7 +138,7 @@ describe("preallocate", () => {
     skip: skipTinyFs,
   }, async () => {
     if (!hasFfi) return;
-    await withTinyFilesystem((dir) => {
+    await withTmpfs({ size: "16m" }, (dir) => {
       const fd = openSync(join(dir, "big.bin"), "w");
       try {
         assert.throws(() => platform.preallocate(fd, 0n, BigInt(64 * MiB)), (err: unknown) => {
@@ -186,7 +155,7 @@ describe("preallocate", () => {
 
   // Runs Deno itself in a child process, so the Bun run of the suite checks it too.
   test("without FFI permission, Deno answers unsupported and never prompts", async () => {
-    await withTempDir((dir) => {
+    await withTempDir("platform", (dir) => {
       const script = join(dir, "probe.ts");
       const mod = pathToFileURL(join(import.meta.dirname ?? ".", "../src/platform/mod.ts")).href;
       writeFileSync(
@@ -214,7 +183,7 @@ describe("the Node.js adapter", () => {
   test("has no FFI: always unsupported, file untouched", async () => {
     const node = createNodePlatform();
     assert.match(node.runtime, /^node \d+\.\d+\.\d+$/);
-    await withTempDir((dir) => {
+    await withTempDir("platform", (dir) => {
       const fd = openSync(join(dir, "n.bin"), "w");
       try {
         assert.equal(node.preallocate(fd, 0n, 4096n), "unsupported");

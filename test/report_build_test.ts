@@ -1,64 +1,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
-import type { ManifestArray } from "../src/manifest/types.ts";
-import { type DTypeSpec, parseDType } from "../src/npy/dtype.ts";
-import type { FillValue } from "../src/npy/fill.ts";
-import { type Allocation, layoutArray, type Order } from "../src/npy/layout.ts";
 import type { PlannedArray } from "../src/plan/targets.ts";
 import { buildReport, fillToJson, plannedOutcome, type ReportInput } from "../src/report/report.ts";
 import { reportText, writeReport } from "../src/report/write_report.ts";
 import { VERSION } from "../src/version.ts";
-
-/** Runs `fn` with a fresh temp folder that is always removed. */
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-report-build-"));
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface ArraySpec {
-  shape: readonly (number | bigint)[];
-  dtype?: DTypeSpec;
-  order?: Order;
-  fill?: FillValue;
-  allocation?: Allocation;
-}
-
-/** A ManifestArray as the loader would produce it, built by hand. */
-function manifestArray(rel: string, spec: ArraySpec): ManifestArray {
-  const shape = spec.shape.map(BigInt);
-  const dtype = parseDType(spec.dtype ?? "float64");
-  const order = spec.order ?? "C";
-  const allocation = spec.allocation ?? "auto";
-  const layout = layoutArray({
-    shape,
-    dtype,
-    order,
-    allocation,
-    ...(spec.fill === undefined ? {} : { fill: spec.fill }),
-  });
-  return {
-    path: rel,
-    target: path.join("/data", rel),
-    shape,
-    dtype,
-    order,
-    fill: spec.fill,
-    allocation,
-    headerVersion: "auto",
-    layout,
-    location: { file: "test.yaml", line: 1, column: 1 },
-    jsonPath: "arrays[0]",
-  };
-}
+import { withTempDir } from "./_support/temp.ts";
+import { manifestArray } from "./_support/arrays.ts";
 
 function input(arrays: ReportInput["arrays"], exitCode = 0): ReportInput {
   return {
@@ -79,7 +30,10 @@ function input(arrays: ReportInput["arrays"], exitCode = 0): ReportInput {
   };
 }
 
-const images = manifestArray("train/images.npy", { shape: [60000, 28, 28], dtype: "uint8" });
+const images = manifestArray("/data", "train/images.npy", {
+  shape: [60000, 28, 28],
+  dtype: "uint8",
+});
 
 describe("buildReport", () => {
   test("carries the fields of SPEC section 4 for a created array", () => {
@@ -206,9 +160,13 @@ describe("buildReport", () => {
   });
 
   test("the text keeps integers past 2^53 exact", () => {
-    const huge = manifestArray("huge.npy", { shape: [2], dtype: "uint64", fill: 2n ** 64n - 1n });
-    const wide = manifestArray("wide.npy", { shape: [0, 2n ** 60n], dtype: "uint8" });
-    const nan = manifestArray("nan.npy", { shape: [1], dtype: "float16", fill: NaN });
+    const huge = manifestArray("/data", "huge.npy", {
+      shape: [2],
+      dtype: "uint64",
+      fill: 2n ** 64n - 1n,
+    });
+    const wide = manifestArray("/data", "wide.npy", { shape: [0, 2n ** 60n], dtype: "uint8" });
+    const nan = manifestArray("/data", "nan.npy", { shape: [1], dtype: "float16", fill: NaN });
     const text = reportText(buildReport(input([
       { array: huge, status: "planned" },
       { array: wide, status: "planned" },
@@ -223,7 +181,7 @@ describe("buildReport", () => {
 
 describe("writeReport", () => {
   test("writes the file atomically, creating folders, and replaces an older report", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("report-build", async (dir) => {
       const report = buildReport(input([{ array: images, status: "planned" }]));
       const file = path.join(dir, "a", "b", "report.json");
       const text = await writeReport(report, file);
@@ -237,7 +195,7 @@ describe("writeReport", () => {
   });
 
   test("'-' prints to stdout and writes no file", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("report-build", async (dir) => {
       const printed: string[] = [];
       const before = process.cwd();
       process.chdir(dir);
@@ -253,7 +211,7 @@ describe("writeReport", () => {
   });
 
   test("a destination below a file fails with a clear error and leaves nothing", async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir("report-build", async (dir) => {
       fs.writeFileSync(path.join(dir, "file"), "x");
       const report = buildReport(input([]));
       await assert.rejects(writeReport(report, path.join(dir, "file", "r.json")), (err) => {

@@ -7,8 +7,6 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { toJson } from "../src/json.ts";
 import type { FilesystemBudget } from "../src/plan/space.ts";
 import {
@@ -21,25 +19,13 @@ import {
 import { buildReport, type Report } from "../src/report/report.ts";
 import { runCliProcess } from "./_support/cli.ts";
 import { tempDir } from "./_support/temp.ts";
+import { assertValidReport, readReport } from "./_support/report.ts";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { dir: base, remove } = tempDir("report-merge");
 after(remove);
 let counter = 0;
 /** These tests start several processes: more than bun's default 5 s on a busy machine. */
 const SLOW = { timeout: 120_000 };
-
-const validateReport = new Ajv2020({ strict: true, allErrors: true }).compile(
-  JSON.parse(fs.readFileSync(path.join(HERE, "..", "schemas", "report.schema.json"), "utf8")),
-);
-
-function assertValidReport(report: unknown): void {
-  assert.ok(validateReport(report), JSON.stringify(validateReport.errors, null, 2));
-}
-
-function readReport(file: string): Report {
-  return JSON.parse(fs.readFileSync(file, "utf8"));
-}
 
 function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, toJson(value, 2));

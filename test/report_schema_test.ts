@@ -6,10 +6,6 @@ import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { NpyallocError } from "../src/errors.ts";
 import { toJson } from "../src/json.ts";
-import type { ManifestArray } from "../src/manifest/types.ts";
-import { type DTypeSpec, parseDType } from "../src/npy/dtype.ts";
-import type { FillValue } from "../src/npy/fill.ts";
-import { type Allocation, layoutArray, type Order } from "../src/npy/layout.ts";
 import { planSpace } from "../src/plan/space.ts";
 import { classifyTargets } from "../src/plan/targets.ts";
 import { ERROR_CODES } from "../src/report/error_codes.ts";
@@ -21,6 +17,7 @@ import {
   type ReportInput,
   type ReportOptions,
 } from "../src/report/report.ts";
+import { manifestArray } from "./_support/arrays.ts";
 
 const schemaPath = new URL("../schemas/report.schema.json", import.meta.url);
 const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
@@ -34,42 +31,6 @@ function assertValid(report: Report): void {
 
 function assertInvalid(value: unknown): void {
   assert.equal(validate(value), false);
-}
-
-interface ArraySpec {
-  shape: readonly (number | bigint)[];
-  dtype?: DTypeSpec;
-  order?: Order;
-  fill?: FillValue;
-  allocation?: Allocation;
-}
-
-/** A ManifestArray as the loader would produce it, built by hand. */
-function manifestArray(root: string, rel: string, spec: ArraySpec): ManifestArray {
-  const shape = spec.shape.map(BigInt);
-  const dtype = parseDType(spec.dtype ?? "float64");
-  const order = spec.order ?? "C";
-  const allocation = spec.allocation ?? "auto";
-  const layout = layoutArray({
-    shape,
-    dtype,
-    order,
-    allocation,
-    ...(spec.fill === undefined ? {} : { fill: spec.fill }),
-  });
-  return {
-    path: rel,
-    target: path.join(root, ...rel.split("/")),
-    shape,
-    dtype,
-    order,
-    fill: spec.fill,
-    allocation,
-    headerVersion: "auto",
-    layout,
-    location: { file: "test.yaml", line: 1, column: 1 },
-    jsonPath: "arrays[0]",
-  };
 }
 
 const OPTIONS: ReportOptions = {

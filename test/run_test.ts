@@ -9,7 +9,6 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ArrayReport, Report } from "../src/report/report.ts";
 import { parseDType } from "../src/npy/dtype.ts";
 import { layoutArray } from "../src/npy/layout.ts";
@@ -17,47 +16,18 @@ import { runCliProcess } from "./_support/cli.ts";
 import { runPython } from "./_support/numpy.ts";
 import { firstDifference, numpyFiles, oracleManifest } from "./_support/oracle.ts";
 import { oracleCases } from "./_support/oracle_cases.ts";
-import { tempDir } from "./_support/temp.ts";
+import { listFiles, manifestFolders, tempDir } from "./_support/temp.ts";
+import { assertValidReport, readReport } from "./_support/report.ts";
 
 const { dir: base, remove } = tempDir("run");
 after(remove);
-let counter = 0;
-
-/** A fresh folder with `manifest.yaml` holding `text`. */
-function manifestDir(text: string): { dir: string; manifest: string } {
-  const dir = path.join(base, `m${counter++}`);
-  fs.mkdirSync(dir);
-  const manifest = path.join(dir, "manifest.yaml");
-  fs.writeFileSync(manifest, text);
-  return { dir, manifest };
-}
-
-function readReport(file: string): Report {
-  return JSON.parse(fs.readFileSync(file, "utf8"));
-}
+const manifestDir = manifestFolders(base);
 
 /** The report entry of one array. */
 function entry(report: Report, arrayPath: string): ArrayReport {
   const found = report.arrays.find((a) => a.path === arrayPath);
   assert.ok(found, `no report entry for ${arrayPath}`);
   return found;
-}
-
-const reportSchema = JSON.parse(
-  fs.readFileSync(new URL("../schemas/report.schema.json", import.meta.url), "utf8"),
-);
-const validateReport = new Ajv2020({ strict: true, allErrors: true }).compile(reportSchema);
-
-function assertValidReport(report: unknown): void {
-  assert.ok(validateReport(report), JSON.stringify(validateReport.errors, null, 2));
-}
-
-/** Every file below `dir`, relative, sorted. */
-function listFiles(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
-    .map((f) => f.split(path.sep).join("/"))
-    .sort();
 }
 
 const SMALL = `version: 1

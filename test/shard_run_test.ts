@@ -10,51 +10,22 @@ import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { loadManifest } from "../src/manifest/mod.ts";
 import type { Report } from "../src/report/report.ts";
 import { selectShard } from "../src/shard/mod.ts";
 import { type CliRun, runCliProcess } from "./_support/cli.ts";
 import { runPython } from "./_support/numpy.ts";
-import { tempDir } from "./_support/temp.ts";
+import { listFiles, manifestFolders, tempDir } from "./_support/temp.ts";
+import { assertValidReport, readReport } from "./_support/report.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(HERE, "..", "src", "cli.ts");
 const { dir: base, remove } = tempDir("shard-run");
 after(remove);
-let counter = 0;
 /** These tests start several processes: more than bun's default 5 s on a busy machine. */
 const SLOW = { timeout: 120_000 };
 
-const validateReport = new Ajv2020({ strict: true, allErrors: true }).compile(
-  JSON.parse(fs.readFileSync(path.join(HERE, "..", "schemas", "report.schema.json"), "utf8")),
-);
-
-function assertValidReport(report: unknown): void {
-  assert.ok(validateReport(report), JSON.stringify(validateReport.errors, null, 2));
-}
-
-/** A fresh folder with `manifest.yaml` holding `text`. */
-function manifestDir(text: string): { dir: string; manifest: string } {
-  const dir = path.join(base, `m${counter++}`);
-  fs.mkdirSync(dir);
-  const manifest = path.join(dir, "manifest.yaml");
-  fs.writeFileSync(manifest, text);
-  return { dir, manifest };
-}
-
-function readReport(file: string): Report {
-  return JSON.parse(fs.readFileSync(file, "utf8"));
-}
-
-/** Every file below `dir`, relative, sorted. */
-function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
-    .map((f) => f.split(path.sep).join("/"))
-    .sort();
-}
+const manifestDir = manifestFolders(base);
 
 /** Runs the CLI without waiting, so that several run at once. */
 function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<CliRun> {

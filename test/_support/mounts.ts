@@ -8,9 +8,9 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { tempDir, withTempDir } from "./temp.ts";
 
 /** Whether this process may mount filesystems. */
 export const isRoot: boolean = process.getuid?.() === 0;
@@ -122,12 +122,6 @@ function unmount(dir: string): void {
   }
 }
 
-/** A fresh empty folder under the system temp folder, removed by the returned function. */
-function freshDir(prefix: string): { dir: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `npyalloc-${prefix}-`));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
 /** Options of {@linkcode withTmpfs}. */
 export interface TmpfsOptions {
   /** `size=` of the mount, e.g. `"16m"`. */
@@ -149,7 +143,7 @@ export async function withTmpfs<T>(
   options: TmpfsOptions,
   fn: (dir: string) => Promise<T> | T,
 ): Promise<T> {
-  const { dir, remove } = freshDir("tmpfs");
+  const { dir, remove } = tempDir("tmpfs");
   try {
     const opts = [`size=${options.size}`, `mode=${options.mode ?? "1777"}`];
     if (options.inodes !== undefined) opts.push(`nr_inodes=${options.inodes}`);
@@ -162,6 +156,18 @@ export async function withTmpfs<T>(
   } finally {
     remove();
   }
+}
+
+/**
+ * Runs `fn` in a scratch folder: a tmpfs of `size` when running as root (so a test can fill or
+ * abuse it without touching the machine's disk), else a temporary folder. Always cleaned up.
+ *
+ * @param size `size=` of the tmpfs, e.g. `"512m"`.
+ * @param fn Gets the folder.
+ * @returns What `fn` returns.
+ */
+export function withScratch<T>(size: string, fn: (dir: string) => Promise<T> | T): Promise<T> {
+  return isRoot ? withTmpfs({ size }, fn) : withTempDir("scratch", fn);
 }
 
 /** Options of {@linkcode withLoopFilesystem}. */
@@ -207,7 +213,7 @@ export async function withLoopFilesystem<T>(
     const device = run("losetup", ["--find", "--show", image]).trim();
     attached.add(device);
     try {
-      const { dir, remove } = freshDir(kind);
+      const { dir, remove } = tempDir(kind);
       try {
         mount(["-t", kind, device], dir);
         try {
@@ -237,7 +243,7 @@ export async function withReadOnlyBind<T>(
   source: string,
   fn: (dir: string) => Promise<T> | T,
 ): Promise<T> {
-  const { dir, remove } = freshDir("ro");
+  const { dir, remove } = tempDir("ro");
   try {
     mount(["--bind", source], dir);
     try {
