@@ -20,13 +20,22 @@
  * ```
  */
 export function toJson(value: unknown, indent = 0): string {
-  const marker = "\u0000bigint:";
-  const text = JSON.stringify(
-    value,
-    (_key, v) => (typeof v === "bigint" ? `${marker}${v}` : v),
-    indent === 0 ? undefined : indent,
-  );
-  return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
+  const space = indent === 0 ? undefined : indent;
+  // Most values hold no bigint (exactNumber makes numbers of the small ones), and without a
+  // replacer JSON.stringify is two to three times as fast (a report of 10,000 arrays is 4 MB).
+  // A bigint makes it throw a TypeError; then the replacer writes it (and a cycle throws again).
+  // In a report, bigints are rare: byte counts past 8 PiB, fills past 2^53.
+  try {
+    return JSON.stringify(value, null, space);
+  } catch {
+    const marker = "\u0000bigint:";
+    const text = JSON.stringify(
+      value,
+      (_key, v) => (typeof v === "bigint" ? `${marker}${v}` : v),
+      space,
+    );
+    return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
+  }
 }
 
 /**
@@ -37,7 +46,8 @@ export function toJson(value: unknown, indent = 0): string {
  * @returns `number` or `bigint`.
  */
 export function exactNumber(n: bigint): number | bigint {
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? Number(n)
-    : n;
+  return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { loadManifest } from "../src/manifest/mod.ts";
+import { folderOf } from "../src/manifest/paths.ts";
 import { loadText, withManifest } from "./_support/manifest.ts";
 
 const paths = (lines: string[], options = {}) => loadText(lines, options).arrays.map((a) => a.path);
@@ -309,5 +310,15 @@ describe("values", () => {
       paths(["version: 1", "arrays:", "  - path: ./a//b/./c.npy", "    shape: 1"]),
       ["a/b/c.npy"],
     );
+  });
+
+  test("folderOf is path.dirname, for every path of up to 7 of '/', 'a' and '.'", () => {
+    const differ: string[] = [];
+    const visit = (file: string): void => {
+      if (folderOf(file) !== path.dirname(file)) differ.push(file);
+      if (file.length < 7) { for (const c of ["/", "a", "."]) visit(file + c); }
+    };
+    visit("");
+    assert.deepEqual(differ, []);
   });
 });

@@ -8,9 +8,12 @@ import { MANIFEST_SCHEMA } from "../src/manifest/mod.ts";
 
 const FILE = new URL("../schemas/manifest.schema.json", import.meta.url);
 
-test("compiles with ajv in strict mode", () => {
+test("is valid against the 2020-12 meta-schema and compiles with ajv in strict mode", () => {
   const schema = JSON.parse(fs.readFileSync(FILE, "utf8"));
-  const validate = new Ajv2020({ strict: true }).compile(schema);
+  const ajv = new Ajv2020({ strict: true });
+  // src/manifest/schema.ts compiles with validateSchema: false, so this is the only check.
+  assert.equal(ajv.validateSchema(schema), true, ajv.errorsText());
+  const validate = ajv.compile(schema);
   assert.equal(validate({ version: 1, arrays: [{ path: "a.npy", shape: [1, "${N}"] }] }), true);
   assert.equal(validate({ version: 1, arrays: [{ path: "a.npy" }] }), false);
   assert.equal(validate({ version: 1, defaults: { shape: 3 }, arrays: [{ path: "a.npy" }] }), true);

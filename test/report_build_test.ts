@@ -155,7 +155,7 @@ describe("buildReport", () => {
     assert.deepEqual(fillToJson([1, NaN]), [1, "nan"]);
     assert.deepEqual(fillToJson({ a: -Infinity, b: { c: [null, 2n] } }), {
       a: "-inf",
-      b: { c: [0, 2n] },
+      b: { c: [0, 2] },
     });
   });
 

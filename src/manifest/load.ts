@@ -603,6 +603,9 @@ class Loader {
     const fixedShape = entry.shape.every((d) => typeof d.value === "bigint")
       ? entry.shape.map((d) => d.value as bigint)
       : undefined;
+    const fixedKey = fixedShape?.join(",");
+    // Shared by the entry's arrays, as their shape and layout are: nothing changes them.
+    const location = { file: problems.file, line: entry.pos.line, column: entry.pos.column };
     forEachCombination(entry.dims, (values) => {
       if (problems.full) return false;
       const label = hasForeach
@@ -637,7 +640,7 @@ class Loader {
 
       const shape = fixedShape ?? this.#renderShape(entry, values, label);
       if (shape === undefined) return;
-      const key = shape.join(",");
+      const key = fixedKey ?? shape.join(",");
       let layout = layouts.get(key);
       if (!layouts.has(key)) {
         layout = this.#layout(entry, entry.dtype, shape, fixedShape ? entry.jsonPath : label);
@@ -654,7 +657,7 @@ class Loader {
         allocation: entry.allocation,
         headerVersion: entry.headerVersion,
         layout,
-        location: { file: problems.file, line: entry.pos.line, column: entry.pos.column },
+        location,
         jsonPath: label,
       });
     });

@@ -40,6 +40,8 @@ interface FolderInfo {
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** An empty, `.` or `..` segment, or a leading `/`: a path that normalising would change. */
+const NOT_NORMAL = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /**
  * Resolves a root folder and checks array paths against it.
@@ -53,6 +55,8 @@ export class RootGuard {
   readonly rootProblem: string | undefined;
   readonly #allowOutside: boolean;
   readonly #folders = new Map<string, FolderInfo>();
+  /** The root with a final `/` to append a normal path to, where `/` is the separator. */
+  readonly #prefix: string | undefined;
 
   /**
    * @param root The absolute root folder.
@@ -61,6 +65,8 @@ export class RootGuard {
   constructor(root: string, allowOutsideRoot: boolean) {
     this.root = root;
     this.#allowOutside = allowOutsideRoot;
+    const base = path.resolve(root);
+    if (path.sep === "/") this.#prefix = base.endsWith("/") ? base : `${base}/`;
     const resolved = realPlace(root);
     this.realRoot = resolved.real;
     this.rootProblem = resolved.problem;
@@ -93,9 +99,12 @@ export class RootGuard {
         `path '${declared}' is absolute: paths are relative to root (or use --allow-outside-root)`,
       );
     }
-    let normal = path.posix.normalize(declared);
+    // Most paths are normal already (`a/x-00001.npy`), and for them the root and the path are
+    // simply joined: path's normalize and resolve cost more than all the rest, per array.
+    const simple = !absolute && !NOT_NORMAL.test(declared);
+    let normal = simple ? declared : path.posix.normalize(declared);
     if (normal.startsWith("./")) normal = normal.slice(2);
-    if (path.posix.basename(normal) === ".npy") {
+    if (normal === ".npy" || normal.endsWith("/.npy")) {
       return fail(`path '${declared}' has no file name before '.npy'`);
     }
     if (!absolute && (normal === ".." || normal.startsWith("../")) && !this.#allowOutside) {
@@ -103,7 +112,9 @@ export class RootGuard {
         `path '${declared}' leaves the root folder through '..' (or use --allow-outside-root)`,
       );
     }
-    const target = path.resolve(this.root, normal);
+    const target = simple && this.#prefix !== undefined
+      ? this.#prefix + normal
+      : path.resolve(this.root, normal);
     const tooLong = lengthProblem(target);
     if (tooLong !== undefined) return fail(`path '${shorten(declared)}' ${tooLong}`);
     return { ok: true, value: { path: normal, target } };
@@ -119,7 +130,7 @@ export class RootGuard {
    * @returns Why the target is refused, or `undefined`.
    */
   check(target: string, declared: string): string | undefined {
-    const folder = path.dirname(target);
+    const folder = folderOf(target);
     let info = this.#folders.get(folder);
     if (info === undefined) {
       info = this.#checkFolder(folder);
@@ -204,6 +215,20 @@ export class RootGuard {
   #describe(problem: string): string {
     return problem.split(this.root + path.sep).join("");
   }
+}
+
+/**
+ * `path.dirname(file)`, the same for every path, found on POSIX with one search for the last
+ * `/` rather than path's loop over every character: it runs several times per array, and a
+ * large manifest has 100,000 arrays.
+ *
+ * @param file A path.
+ * @returns Its folder.
+ */
+export function folderOf(file: string): string {
+  const end = path.sep === "/" ? file.lastIndexOf("/") : -1;
+  // Left to path: a separator at the start (the root, `//`) or at the end (`a/b/` is in `a`).
+  return end > 1 && end < file.length - 1 ? file.slice(0, end) : path.dirname(file);
 }
 
 /** The longest file or folder name Linux filesystems take (NAME_MAX), in bytes. */

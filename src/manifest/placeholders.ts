@@ -190,6 +190,8 @@ function asInteger(value: PlaceholderValue): bigint | undefined {
   return undefined;
 }
 
+const RADIX = { d: 10, x: 16, X: 16, o: 8, b: 2 } as const;
+
 function formatValue(value: PlaceholderValue, spec: FormatSpec): string | undefined {
   let sign = "";
   let body: string;
@@ -207,11 +209,12 @@ function formatValue(value: PlaceholderValue, spec: FormatSpec): string | undefi
     numeric = true;
     if (integer < 0n) sign = "-";
     const magnitude = integer < 0n ? -integer : integer;
-    const radix = { d: 10, x: 16, X: 16, o: 8, b: 2 }[spec.type];
-    body = magnitude.toString(radix);
+    body = magnitude.toString(RADIX[spec.type]);
     if (spec.type === "X") body = body.toUpperCase();
   }
-  const length = [...sign + body].length;
+  if (spec.width === 0) return sign + body;
+  // The width counts characters (code points): numbers are ASCII, only text needs counting.
+  const length = sign.length + (numeric ? body.length : [...body].length);
   const pad = spec.width - length;
   if (pad <= 0) return sign + body;
   const align = spec.align ?? (numeric ? ">" : "<");

@@ -28,8 +28,8 @@
 
 import { statfsSync, statSync } from "node:fs";
 import { formatBytes } from "../format.ts";
-import path from "node:path";
 import { mapOsError, NpyallocError } from "../errors.ts";
+import { folderOf } from "../manifest/paths.ts";
 import type { PlannedArray } from "./targets.ts";
 
 /** A `--min-free` headroom: a byte count, or a percentage of each filesystem's size. */
@@ -225,7 +225,7 @@ export function planSpace(
   for (const item of planned) {
     if (item.action !== "create" && item.action !== "replace") continue;
     const first = item.newFolders[0];
-    const folder = first === undefined ? path.dirname(item.array.target) : path.dirname(first);
+    const folder = folderOf(first ?? item.array.target);
     const device = deviceOf(folder);
     let tally = tallies.get(device);
     if (tally === undefined) {

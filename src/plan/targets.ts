@@ -22,6 +22,7 @@ import type { Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
+import { folderOf } from "../manifest/paths.ts";
 import type { ManifestArray } from "../manifest/types.ts";
 import type { Descr } from "../npy/dtype.ts";
 import { dtypeToDescr } from "../npy/dtype.ts";
@@ -133,11 +134,9 @@ export async function classifyTargets(
     return state;
   };
 
+  const dirs = arrays.map((array) => folderOf(array.target));
   const perFolder = new Map<string, number>();
-  for (const array of arrays) {
-    const dir = path.dirname(array.target);
-    perFolder.set(dir, (perFolder.get(dir) ?? 0) + 1);
-  }
+  for (const dir of dirs) perFolder.set(dir, (perFolder.get(dir) ?? 0) + 1);
   const listings = new Map<string, Promise<ReadonlySet<string> | null>>();
   const listing = (dir: string): Promise<ReadonlySet<string> | null> => {
     let names = listings.get(dir);
@@ -156,10 +155,11 @@ export async function classifyTargets(
   const worker = async (): Promise<void> => {
     while (next < arrays.length) {
       const index = next++;
-      const array = arrays[index] as ManifestArray;
+      const dir = dirs[index] as string;
       result[index] = await classifyOne(
-        array,
-        await folderState(path.dirname(array.target)),
+        arrays[index] as ManifestArray,
+        dir,
+        await folderState(dir),
         options,
         listing,
       );
@@ -193,6 +193,7 @@ async function resolveFolder(
 
 async function classifyOne(
   array: ManifestArray,
+  dir: string,
   folder: FolderState,
   options: ClassifyOptions,
   listing: (dir: string) => Promise<ReadonlySet<string> | null>,
@@ -207,7 +208,7 @@ async function classifyOne(
     };
   }
   const absent = folder.missing.length > 0 ||
-    (await listing(path.dirname(array.target)))?.has(path.basename(array.target)) === false;
+    (await listing(dir))?.has(path.basename(array.target)) === false;
   const finding = absent
     ? { action: "create" as const, reason: null, replaceable: true }
     : await examineTarget(array);

@@ -211,16 +211,28 @@ export function summarize(
   bytesWritten: bigint,
   bytesReserved: bigint,
 ): ReportSummary {
-  const count = (status: ArrayStatus) => arrays.filter((a) => a.status === status).length;
+  const counts: Record<ArrayStatus, number> = {
+    planned: 0,
+    created: 0,
+    unchanged: 0,
+    replaced: 0,
+    failed: 0,
+    interrupted: 0,
+  };
+  let conflicts = 0;
+  for (const a of arrays) {
+    counts[a.status]++;
+    if (a.error !== null && CONFLICT_CODES.has(a.error.code)) conflicts++;
+  }
   return {
     arrays: arrays.length,
-    created: count("created"),
-    unchanged: count("unchanged"),
-    replaced: count("replaced"),
-    failed: count("failed"),
-    planned: count("planned"),
-    interrupted: count("interrupted"),
-    conflicts: arrays.filter((a) => a.error !== null && CONFLICT_CODES.has(a.error.code)).length,
+    created: counts.created,
+    unchanged: counts.unchanged,
+    replaced: counts.replaced,
+    failed: counts.failed,
+    planned: counts.planned,
+    interrupted: counts.interrupted,
+    conflicts,
     bytes_written: exactNumber(bytesWritten),
     bytes_reserved: exactNumber(bytesReserved),
   };
@@ -267,7 +279,7 @@ export function buildReport(input: ReportInput): Report {
     finished_at: input.finishedAt.toISOString(),
     duration_ms: input.durationMs ??
       Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
-    options: input.options,
+    options: reportOptions(input.options),
     shard: input.shard ?? null,
     filesystems: (input.filesystems ?? []).map(filesystemReport),
     arrays,
@@ -312,7 +324,8 @@ export function plannedOutcome(planned: PlannedArray): ArrayOutcome {
 
 /**
  * The fill as declared, in JSON terms: omitted or `null` is `0`; NaN and the infinities are the
- * strings `"nan"`, `"inf"`, `"-inf"`; bigints stay exact; lists and mappings recursively.
+ * strings `"nan"`, `"inf"`, `"-inf"`; integers stay exact (numbers up to 2^53, then bigints, as
+ * `exactNumber` gives them); lists and mappings recursively.
  *
  * @param fill The fill of a manifest array.
  * @returns The value for the report's `fill`.
@@ -325,6 +338,7 @@ export function fillToJson(fill: FillValue | undefined): ReportFill {
     if (fill === -Infinity) return "-inf";
     return fill;
   }
+  if (typeof fill === "bigint") return exactNumber(fill);
   if (typeof fill !== "object") return fill;
   if (Array.isArray(fill)) return fill.map(fillToJson);
   const out: { [key: string]: ReportFill } = {};
@@ -352,6 +366,12 @@ function arrayReport(outcome: ArrayOutcome): ArrayReport {
     duration_ms: outcome.durationMs ?? null,
     error: reportError(outcome.error ?? null),
   };
+}
+
+/** The options with `min_free_bytes` a number when exact, as the report's other integers. */
+function reportOptions(options: ReportOptions): ReportOptions {
+  const bytes = options.min_free_bytes;
+  return typeof bytes === "bigint" ? { ...options, min_free_bytes: exactNumber(bytes) } : options;
 }
 
 function reportError(error: ReportError | NpyallocError | null): ReportError | null {
