@@ -11,6 +11,7 @@ import path from "node:path";
 import {
   assertCompleteFill,
   filesBelow,
+  isWritingBelow,
   readReport,
   sendSignal,
   startCli,
@@ -58,8 +59,8 @@ describe("concurrent runs of one manifest", () => {
         let racesLost = 0;
         for (let round = 0; round < ROUNDS; round++) {
           fs.rmSync(root, { recursive: true, force: true });
-          // Each run is stopped (SIGSTOP) as soon as its first temporary file appears, so that
-          // all of them have planned to create every file; then all go on at once (SIGCONT).
+          // Each run is stopped (SIGSTOP) as soon as it writes its first file, so that all of
+          // them have planned to create every file; then all go on at once (SIGCONT).
           // Different concurrency per run, rotated each round.
           const runs = Array.from({ length: RUNS }, (_, k) => {
             const jobs = [1, 4, 16][(k + round) % 3]!;
@@ -76,9 +77,8 @@ describe("concurrent runs of one manifest", () => {
           const stopped = new Set<number>();
           try {
             await waitFor(() => {
-              const temps = tempFilesBelow(root);
               for (const [k, run] of runs.entries()) {
-                if (!stopped.has(k) && temps.some((t) => t.includes(`.${run.pid}.`))) {
+                if (!stopped.has(k) && isWritingBelow(run.pid, root)) {
                   sendSignal(run, "SIGSTOP");
                   stopped.add(k);
                 }

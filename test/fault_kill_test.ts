@@ -1,7 +1,8 @@
 // kill -9 at random moments (SPEC 3.3): whenever a run dies, every target is absent or a
 // complete file holding its fill, and the next run completes and removes the dead runs'
-// temporary files, also when those would not leave room for the next run's space check. Runs
-// are killed three at a time, each leaving its own temporary files, then one completes.
+// temporary files (where files are written under a temporary name rather than unnamed), also
+// when those would not leave room for the next run's space check. Runs are killed three at a
+// time, then one completes.
 //
 // KILL_TRIALS (default 24) sets the number of runs killed, KILL_SEED (default 9) the seed. The
 // runs write to a tmpfs when this process may mount one (root), else to the system temp folder.
@@ -14,6 +15,7 @@ import {
   assertCompleteFill,
   deadPid,
   filesBelow,
+  isWritingBelow,
   readReport,
   runCli,
   seededRandom,
@@ -114,15 +116,15 @@ describe("kill -9 at random moments", () => {
             // Anywhere in a run, from its start to past its end.
             await sleep(random() * whole * 1.1);
           } else {
-            // While it writes: once its first temporary file appears.
-            await waitFor(() => ended || tempFilesBelow(root).length > 0, `${label}: a write`);
+            // While it writes: once it writes its first file.
+            await waitFor(() => ended || isWritingBelow(victim.pid, root), `${label}: a write`);
             await sleep(random() * (whole - writingAfter) / 2);
           }
+          const writing = isWritingBelow(victim.pid, root);
           sendSignal(victim, "SIGKILL");
           await victim.exited;
-          const temps = tempFilesBelow(root).length;
           checkTargets(root, list, label);
-          if (temps > 0) killedWhileWriting++;
+          if (writing) killedWhileWriting++;
           if (trial % 3 !== 2 && trial !== TRIALS - 1) continue;
 
           const next = await runCli(run);
@@ -140,7 +142,7 @@ describe("kill -9 at random moments", () => {
           const report = readReport(path.join(dir, "npyalloc-report.json"));
           assert.equal(report.summary.created + report.summary.unchanged, list.length, label);
         }
-        // The trials must have hit runs in the middle of their writes, leaving temporary files.
+        // The trials must have hit runs in the middle of their writes.
         assert.ok(
           killedWhileWriting >= TRIALS / 4,
           `only ${killedWhileWriting} kills landed mid-write`,

@@ -6,14 +6,13 @@
 // temp folder; the run is interrupted once 256 MiB of its 3 GiB are written.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import {
   filesBelow,
+  openFilesBelow,
   readReport,
   sendSignal,
   startCli,
-  tempFilesBelow,
   u8Entry,
   waitFor,
   writeManifest,
@@ -41,13 +40,11 @@ describe("a signal during a multi-GiB write", () => {
           u8Entry("after-2.npy", 4096),
         ]);
         const run = startCli(["run", manifest, "-j", "1"]);
-        // Wait until the big array is well under way: its temporary file holds 256 MiB.
-        await waitFor(() => {
-          const temp = tempFilesBelow(data)[0];
-          return temp !== undefined &&
-            (fs.statSync(path.join(data, temp), { throwIfNoEntry: false })
-                ?.size ?? 0) >= STARTED_BYTES;
-        }, "the 3 GiB write to start");
+        // Wait until the big array is well under way: the file being written holds 256 MiB.
+        await waitFor(
+          () => openFilesBelow(run.pid, data).some((f) => f.size >= STARTED_BYTES),
+          "the 3 GiB write to start",
+        );
         const sentAt = performance.now();
         sendSignal(run, signal);
         const exit = await run.exited;

@@ -17,6 +17,14 @@ export interface DenoApi {
   dlopen(path: string, symbols: Record<string, DenoForeignFunction>): {
     readonly symbols: {
       fallocate(fd: number, mode: number, offset: bigint, length: bigint): number;
+      pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number | bigint;
+      linkat(
+        oldDir: number,
+        oldPath: Uint8Array,
+        newDir: number,
+        newPath: Uint8Array,
+        flags: number,
+      ): number;
       __errno_location(): unknown;
     };
   };

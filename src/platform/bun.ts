@@ -1,16 +1,25 @@
 /**
- * The Bun adapter: `fallocate` from glibc through `bun:ffi`.
+ * The Bun adapter: `fallocate` and `linkat` from glibc through `bun:ffi`.
  *
  * `bun:ffi` is imported by a specifier held in a variable so that `deno
  * check` and bundlers for other runtimes never try to resolve it, and it is
  * described by the tiny {@linkcode BunFfi} interface below instead of Bun's
- * own types. The library is opened on the first reservation; when it cannot
- * be opened (no glibc), reservations answer `"unsupported"`.
+ * own types. The library is opened on first use; when it cannot be opened (no
+ * glibc), reservations answer `"unsupported"` and there is no file linker.
  *
  * @module
  */
 
-import { type LibcFallocate, type Platform, preallocateWithLibc } from "./platform.ts";
+import fs from "node:fs";
+import {
+  fileLinkerWithLibc,
+  type LibcFallocate,
+  type LibcLinkat,
+  type LibcPwrite,
+  type Platform,
+  preallocateWithLibc,
+  writeAtWithLibc,
+} from "./platform.ts";
 
 /** The few parts of `bun:ffi` this adapter uses. */
 interface BunFfi {
@@ -18,7 +27,7 @@ interface BunFfi {
     path: string,
     symbols: Record<string, { args: readonly number[]; returns: number }>,
   ): { symbols: Record<string, (...args: unknown[]) => unknown> };
-  FFIType: { i32: number; i64: number; ptr: number };
+  FFIType: { i32: number; i64: number; u64: number; ptr: number };
   read: { i32(ptr: unknown, byteOffset: number): number };
 }
 
@@ -30,26 +39,37 @@ interface BunGlobal {
 /** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
 const LIBC = "libc.so.6";
 
-function openLibc(ffi: BunFfi | null): LibcFallocate | null {
+function openLibc(ffi: BunFfi | null): (LibcFallocate & LibcLinkat & LibcPwrite) | null {
   if (ffi === null) return null;
   try {
-    const { i32, i64, ptr } = ffi.FFIType;
+    const { i32, i64, u64, ptr } = ffi.FFIType;
     const { symbols } = ffi.dlopen(LIBC, {
       fallocate: { args: [i32, i32, i64, i64], returns: i32 },
+      linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
+      pwrite: { args: [i32, ptr, u64, i64], returns: i64 },
       __errno_location: { args: [], returns: ptr },
     });
-    const fallocate = symbols.fallocate;
+    const { fallocate, linkat, pwrite } = symbols;
     const errnoLocation = symbols.__errno_location;
-    if (fallocate === undefined || errnoLocation === undefined) return null;
+    if (
+      fallocate === undefined || linkat === undefined || pwrite === undefined ||
+      errnoLocation === undefined
+    ) {
+      return null;
+    }
     return {
       fallocate: (fd, mode, offset, length) => Number(fallocate(fd, mode, offset, length)),
+      // Bun passes a typed array given for a `ptr` argument as a pointer to its bytes.
+      linkat: (oldDir, oldPath, newDir, newPath, flags) =>
+        Number(linkat(oldDir, oldPath, newDir, newPath, flags)),
+      pwrite: (fd, bytes, count, offset) => Number(pwrite(fd, bytes, count, offset)),
       errno: () => {
         const p = errnoLocation();
         return p === null || p === 0 ? 0 : ffi.read.i32(p, 0);
       },
     };
   } catch {
-    // No glibc (musl, macOS) or no `fallocate` symbol.
+    // No glibc (musl, macOS) or a missing symbol.
     return null;
   }
 }
@@ -68,12 +88,21 @@ export async function createBunPlatform(): Promise<Platform> {
   } catch {
     ffi = null;
   }
-  let libc: LibcFallocate | null | undefined;
+  let libc: (LibcFallocate & LibcLinkat & LibcPwrite) | null | undefined;
   return {
     runtime: `bun ${bun.version}`,
     preallocate(fd: number, offset: bigint, length: bigint) {
       if (libc === undefined) libc = openLibc(ffi);
       return preallocateWithLibc(libc, fd, offset, length);
+    },
+    fileLinker() {
+      if (libc === undefined) libc = openLibc(ffi);
+      return fileLinkerWithLibc(libc);
+    },
+    writeAt(fd: number, bytes: Uint8Array, position: number) {
+      if (libc === undefined) libc = openLibc(ffi);
+      if (libc === null) return fs.writeSync(fd, bytes, 0, bytes.length, position);
+      return writeAtWithLibc(libc, fd, bytes, position);
     },
   };
 }

@@ -2,17 +2,18 @@
  * The one interface through which the runtime-free core reaches what only a
  * particular runtime can do, plus the shared logic of the FFI adapters.
  *
- * How it works: the Deno and Bun adapters each bind two libc symbols,
- * `fallocate` and `__errno_location`, and hand them to
- * {@linkcode preallocateWithLibc}, which validates the arguments, retries on
- * EINTR, turns "this filesystem cannot do it" into `"unsupported"` and every
- * other errno into an {@linkcode NpyallocError} through `mapOsError`. Reading
- * errno right after the call is sound because both runtimes run synchronous
- * FFI calls on the JavaScript thread and errno is thread-local.
+ * How it works: the Deno and Bun adapters each bind three libc symbols,
+ * `fallocate`, `linkat` and `__errno_location`, and hand them to
+ * {@linkcode preallocateWithLibc} and {@linkcode fileLinkerWithLibc}, which
+ * validate the arguments, retry on EINTR, turn "this filesystem cannot do it"
+ * into `"unsupported"` and every other errno into an error. Reading errno
+ * right after the call is sound because both runtimes run synchronous FFI
+ * calls on the calling JavaScript thread and errno is thread-local.
  *
  * @module
  */
 
+import fs from "node:fs";
 import { mapOsError } from "../errors.ts";
 
 /** What the core needs from the runtime it runs on. Get one with `loadPlatform()` from `mod.ts`. */
@@ -41,7 +42,37 @@ export interface Platform {
    * @throws {RangeError} `offset` or `length` is negative, or their sum is `>= 2^63`.
    */
   preallocate(fd: number, offset: bigint, length: bigint): "fallocate" | "unsupported";
+  /**
+   * Binds the call that gives a name to a file opened without one (Linux
+   * `O_TMPFILE`): `linkat(AT_FDCWD, "/proc/self/fd/<fd>", AT_FDCWD, target,
+   * AT_SYMLINK_FOLLOW)`. A file written that way appears at its path complete,
+   * in one directory operation, and a killed process leaves nothing behind.
+   *
+   * Optional: a platform without it (Node.js, which has no FFI) creates files
+   * under a temporary name and links them into place instead.
+   *
+   * @returns The linker, or `null` when this runtime cannot call `linkat`
+   * (no FFI, no permission to use it, no glibc, no `/proc`). The linker throws
+   * the OS error like `node:fs` does (`code` `"EEXIST"` when `target` exists,
+   * never replacing it) and returns once the file has its name.
+   */
+  fileLinker?(): FileLinker | null;
+  /**
+   * Writes `bytes` at `position` of an open file with `pwrite(2)`, once (it may write fewer).
+   * Optional: without it, callers use `node:fs`'s `writeSync`, which on Deno serializes the
+   * writes of all threads of a process.
+   *
+   * @param fd An open, writable file descriptor.
+   * @param bytes What to write.
+   * @param position Where, in bytes from the start of the file.
+   * @returns How many bytes were written.
+   * @throws {Error} The OS error like `node:fs` throws it (`code` `"ENOSPC"`, ...).
+   */
+  writeAt?(fd: number, bytes: Uint8Array, position: number): number;
 }
+
+/** Gives the open, unnamed file `fd` the name `target`; see {@linkcode Platform.fileLinker}. */
+export type FileLinker = (fd: number, target: string) => void;
 
 /** What {@linkcode Platform.preallocate} reports. */
 export type PreallocateResult = "fallocate" | "unsupported";
@@ -57,18 +88,73 @@ export interface LibcFallocate {
   errno(): number;
 }
 
+/** The libc entry point behind {@linkcode Platform.writeAt}. */
+export interface LibcPwrite {
+  /** `ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)`, 64-bit `off_t`. */
+  pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number;
+  /** The calling thread's `errno`, read right after a failed call. */
+  errno(): number;
+}
+
+/**
+ * Implements {@linkcode Platform.writeAt} on top of a bound `pwrite`.
+ *
+ * @param libc The bound symbols.
+ * @param fd An open, writable file descriptor.
+ * @param bytes What to write.
+ * @param position Where.
+ * @returns How many bytes were written.
+ * @throws {Error} The OS error, with its errno name as `code`.
+ */
+export function writeAtWithLibc(
+  libc: LibcPwrite,
+  fd: number,
+  bytes: Uint8Array,
+  position: number,
+): number {
+  for (;;) {
+    const n = libc.pwrite(fd, bytes, bytes.length, BigInt(position));
+    if (n >= 0) return n;
+    const errno = libc.errno();
+    if (errno !== EINTR) throw errnoError(errno, "pwrite");
+  }
+}
+
+/** The libc entry points behind {@linkcode Platform.fileLinker}. */
+export interface LibcLinkat {
+  /** `int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)`. */
+  linkat(
+    oldDir: number,
+    oldPath: Uint8Array,
+    newDir: number,
+    newPath: Uint8Array,
+    flags: number,
+  ): number;
+  /** The calling thread's `errno`, read right after a failed call. */
+  errno(): number;
+}
+
 /** Linux errno numbers (x86-64 and aarch64 agree on these) and their names. */
 const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
   [1, "EPERM"],
+  [2, "ENOENT"],
   [4, "EINTR"],
   [5, "EIO"],
   [9, "EBADF"],
+  [12, "ENOMEM"],
   [13, "EACCES"],
+  [17, "EEXIST"],
+  [18, "EXDEV"],
+  [20, "ENOTDIR"],
+  [21, "EISDIR"],
   [22, "EINVAL"],
   [27, "EFBIG"],
   [28, "ENOSPC"],
   [30, "EROFS"],
+  [31, "EMLINK"],
+  [36, "ENAMETOOLONG"],
   [38, "ENOSYS"],
+  [40, "ELOOP"],
   [95, "EOPNOTSUPP"],
   [122, "EDQUOT"],
 ]);
@@ -150,4 +236,38 @@ export function preallocateWithLibc(
       `Cannot reserve ${length} bytes at offset ${offset} of file descriptor ${fd}`,
     );
   }
+}
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_FOLLOW = 0x400;
+const encoder = new TextEncoder();
+
+/** `text` as a NUL-terminated C string. */
+function cString(text: string): Uint8Array {
+  return encoder.encode(`${text}\0`);
+}
+
+/**
+ * Implements {@linkcode Platform.fileLinker} on top of a bound `linkat`.
+ *
+ * @param libc The bound symbols, or `null` when they could not be bound.
+ * @returns The linker, or `null` when `libc` is `null` or `/proc/self/fd` is missing (the
+ * only way to name an open file without privileges goes through it).
+ */
+export function fileLinkerWithLibc(libc: LibcLinkat | null): FileLinker | null {
+  if (libc === null || !fs.existsSync("/proc/self/fd")) return null;
+  return (fd, target) => {
+    if (!Number.isSafeInteger(fd) || fd < 0) {
+      throw new TypeError(`Cannot link: fd must be a non-negative integer, got ${fd}`);
+    }
+    const from = cString(`/proc/self/fd/${fd}`);
+    const to = cString(target);
+    for (;;) {
+      if (libc.linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) === 0) return;
+      const errno = libc.errno();
+      if (errno !== EINTR) {
+        throw Object.assign(errnoError(errno, "linkat"), { path: target });
+      }
+    }
+  };
 }

@@ -1,17 +1,20 @@
 /**
  * Writes one planned array to disk without a partial file ever appearing at
- * its path: the data goes to a temporary file in the target's folder, which
- * is fsynced and then linked into place (`link(2)` refuses to clobber an
- * existing file; `--force` renames over it instead), and the folder is fsynced.
+ * its path: the data goes to a file with no name in the target's folder
+ * (`O_TMPFILE`) or, where that cannot be done, one with a temporary name; it
+ * is fsynced and then linked into place (`linkat(2)`/`link(2)` refuse to
+ * clobber an existing file; `--force` renames over it instead), and the folder
+ * is fsynced.
  *
  * @module
  */
 
 import fs from "node:fs";
 import path from "node:path";
+import process from "node:process";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
-import type { Platform } from "../platform/platform.ts";
+import type { FileLinker, Platform } from "../platform/platform.ts";
 import { writePattern, writeZeros } from "./fill_writer.ts";
 import { tempPathFor } from "./_temp_name.ts";
 
@@ -20,6 +23,11 @@ import { tempPathFor } from "./_temp_name.ts";
  * (reserve fell back to writing zeros), `write` (the fill written out), `truncate` (sparse).
  */
 export type AllocatedBy = "fallocate" | "zeros" | "write" | "truncate";
+
+/** The parts of an {@linkcode ArrayLayout} that writing its file needs. */
+export type WritableLayout =
+  & Pick<ArrayLayout, "header" | "allocation" | "dataBytes" | "element">
+  & { readonly dtype: { readonly itemsize: number } };
 
 /** What writing an array did. */
 export interface WriteResult {
@@ -71,20 +79,20 @@ export { TEMP_SUFFIX, tempPathFor } from "./_temp_name.ts";
  */
 export async function writeArrayData(
   fd: number,
-  layout: ArrayLayout,
+  layout: WritableLayout,
   platform: Platform,
   signal?: AbortSignal,
   onProgress?: (bytes: number) => void,
 ): Promise<WriteResult> {
   const headerBytes = BigInt(layout.header.length);
-  writeAll(fd, layout.header);
+  writeAll(fd, layout.header, platform);
   const options = {
     ...(signal === undefined ? {} : { signal }),
     ...(onProgress === undefined ? {} : { onProgress }),
   };
   switch (layout.allocation) {
     case "sparse":
-      fs.ftruncateSync(fd, Number(layout.fileBytes));
+      fs.ftruncateSync(fd, layout.header.length + Number(layout.dataBytes));
       return { allocatedBy: "truncate", bytesWritten: headerBytes, bytesReserved: 0n };
     case "reserve": {
       // With no data, preallocate calls nothing but still says whether it could have.
@@ -108,10 +116,11 @@ export async function writeArrayData(
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+function writeAll(fd: number, bytes: Uint8Array, platform: Platform): void {
   let done = 0;
   while (done < bytes.length) {
-    const n = fs.writeSync(fd, bytes, done, bytes.length - done, done);
+    const rest = bytes.subarray(done);
+    const n = platform.writeAt?.(fd, rest, done) ?? fs.writeSync(fd, rest, 0, rest.length, done);
     if (n <= 0) throw new NpyallocError("E_IO", "Cannot write the header: no progress");
     done += n;
   }
@@ -139,13 +148,14 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
- * Creates the .npy file of `layout` at `target`: parent folders as needed, the data in a
- * temporary file beside it, fsynced, then linked into place. No partial file ever appears at
- * `target`; on any failure the temporary file is removed.
+ * Creates the .npy file of `layout` at `target`: parent folders as needed, the data in a file
+ * that has no name yet (Linux `O_TMPFILE`, where the platform can link it) or a temporary file
+ * beside the target, fsynced, then linked into place. No partial file ever appears at `target`;
+ * on any failure nothing is left behind.
  *
  * @param target Where the file goes.
  * @param layout The planned array.
- * @param platform Provides `fallocate`.
+ * @param platform Provides `fallocate` and, optionally, the linker of unnamed files.
  * @param options fsync, replace, abort.
  * @returns What was done.
  * @throws {NpyallocError} `E_EXISTS` when `target` exists and `replace` is not set; OS errors
@@ -153,30 +163,34 @@ export function fsyncDir(dir: string): void {
  */
 export async function createArrayFile(
   target: string,
-  layout: ArrayLayout,
+  layout: WritableLayout,
   platform: Platform,
   options: CreateOptions = {},
 ): Promise<CreateResult> {
   const fsync = options.fsync ?? true;
   const dir = path.dirname(target);
   const changedFolders = [dir];
-  const temp = tempPathFor(target);
-  let fd: number | undefined;
+  // Replacing renames over the old file, which needs a name to rename from.
+  const linker = options.replace ? null : linkerOf(platform);
+  let draft: Draft | undefined;
+  let open = false;
   let linked = false;
   try {
     // The folder usually exists (a run creates it for its first file): try the file first and
     // make the folders only when it is missing, which saves a mkdir and two stats per file.
     try {
-      fd = openTemp(temp);
+      draft = openDraft(target, linker);
     } catch (err) {
       if (osErrorCode(err) !== "ENOENT") throw mapOsError(err, `Cannot create '${target}'`);
       makeFolders(dir, changedFolders);
       try {
-        fd = openTemp(temp);
+        draft = openDraft(target, linker);
       } catch (err) {
         throw mapOsError(err, `Cannot create '${target}'`);
       }
     }
+    open = true;
+    const { fd } = draft;
     let result: WriteResult;
     try {
       result = await writeArrayData(fd, layout, platform, options.signal, options.onProgress);
@@ -184,13 +198,14 @@ export async function createArrayFile(
     } catch (err) {
       throw inContext(err, `Cannot write '${target}'`);
     }
-    fs.closeSync(fd);
-    fd = undefined;
     try {
-      if (options.replace) {
-        fs.renameSync(temp, target);
+      if (draft.temp === null) {
+        draft.link(fd, target);
       } else {
-        fs.linkSync(temp, target);
+        open = false;
+        fs.closeSync(fd);
+        if (options.replace) fs.renameSync(draft.temp, target);
+        else fs.linkSync(draft.temp, target);
       }
       linked = true;
     } catch (err) {
@@ -201,17 +216,56 @@ export async function createArrayFile(
       }
       throw mapOsError(err, `Cannot create '${target}'`);
     }
-    if (!options.replace) removeQuietly(temp);
+    if (draft.temp !== null && !options.replace) removeQuietly(draft.temp);
     if (options.syncFolder ?? fsync) { for (const folder of changedFolders) fsyncDir(folder); }
     return { ...result, changedFolders };
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-    if (!linked) removeQuietly(temp);
+    // An unnamed file that was never linked vanishes when it is closed.
+    if (open && draft !== undefined) fs.closeSync(draft.fd);
+    if (!linked && draft?.temp != null) removeQuietly(draft.temp);
   }
 }
 
-function openTemp(temp: string): number {
-  return fs.openSync(temp, "wx", 0o666);
+/** A file being written: its descriptor, and its temporary name or how to name it. */
+type Draft =
+  | { readonly fd: number; readonly temp: string }
+  | { readonly fd: number; readonly temp: null; readonly link: FileLinker };
+
+/** `open(2)` flags of a file with no name in a folder: `O_TMPFILE | O_WRONLY | O_CLOEXEC`. */
+const UNNAMED_FLAGS = 0o20000000 | fs.constants.O_DIRECTORY | fs.constants.O_WRONLY | 0o2000000;
+
+/** Folders whose filesystem cannot make unnamed files (the answer never changes in a run). */
+const noUnnamedFiles = new Set<string>();
+
+const linkers = new WeakMap<Platform, FileLinker | null>();
+
+function linkerOf(platform: Platform): FileLinker | null {
+  let linker = linkers.get(platform);
+  if (linker === undefined) {
+    linker = process.platform === "linux" ? platform.fileLinker?.() ?? null : null;
+    linkers.set(platform, linker);
+  }
+  return linker;
+}
+
+/**
+ * Opens the file the data goes to. An unnamed file needs one directory operation where a
+ * temporary name needs three (create, link, unlink), and a killed run leaves nothing behind.
+ */
+function openDraft(target: string, linker: FileLinker | null): Draft {
+  const dir = path.dirname(target);
+  if (linker !== null && !noUnnamedFiles.has(dir)) {
+    try {
+      return { fd: fs.openSync(dir, UNNAMED_FLAGS, 0o666), temp: null, link: linker };
+    } catch (err) {
+      // EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP, EINVAL: a filesystem without it.
+      const code = osErrorCode(err);
+      if (code !== "EISDIR" && code !== "EOPNOTSUPP" && code !== "EINVAL") throw err;
+      noUnnamedFiles.add(dir);
+    }
+  }
+  const temp = tempPathFor(target);
+  return { fd: fs.openSync(temp, "wx", 0o666), temp };
 }
 
 /** Creates `dir` and its missing parents; adds the parent of each created folder to `changed`. */

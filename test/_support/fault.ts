@@ -168,6 +168,61 @@ export function tempFilesBelow(dir: string): string[] {
 }
 
 /**
+ * The regular files that process `pid` has open below `dir`, named or not: a file made with
+ * `O_TMPFILE` shows in `/proc/<pid>/fd` as `<dir>/#<inode> (deleted)` until it is linked.
+ * Threads share their process's descriptors, so writer threads' files are listed too.
+ *
+ * @param pid The process.
+ * @param dir A folder.
+ * @returns The files' paths as the kernel names them, and their sizes now.
+ */
+export function openFilesBelow(pid: number, dir: string): { path: string; size: number }[] {
+  const below = `${realDir(dir)}/`;
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return []; // The process has ended.
+  }
+  const open: { path: string; size: number }[] = [];
+  for (const fd of fds) {
+    try {
+      const link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (!link.startsWith(below)) continue;
+      const st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+      if (st.isFile()) open.push({ path: link, size: st.size });
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return open;
+}
+
+/**
+ * Whether process `pid` is writing an array below `dir`: it has a file open there, or a
+ * temporary file of its own is there.
+ *
+ * @param pid The process.
+ * @param dir A folder.
+ * @returns `true` while a write is under way.
+ */
+export function isWritingBelow(pid: number, dir: string): boolean {
+  return openFilesBelow(pid, dir).length > 0 ||
+    tempFilesBelow(dir).some((t) => t.includes(`.${pid}.`));
+}
+
+/** `dir` with symbolic links resolved as far as it exists, so that it matches kernel paths. */
+function realDir(dir: string): string {
+  const resolved = path.resolve(dir);
+  for (let existing = resolved;; existing = path.dirname(existing)) {
+    if (fs.existsSync(existing)) {
+      return path.join(fs.realpathSync(existing), path.relative(existing, resolved));
+    }
+    if (existing === path.dirname(existing)) return resolved;
+  }
+}
+
+/**
  * Reads a report file.
  *
  * @param file The report.

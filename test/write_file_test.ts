@@ -1,0 +1,147 @@
+// The atomic writer (SPEC 3.3): where the platform can name an open file (Deno and Bun, through
+// linkat), the data goes to a file with no name that appears at its path complete; elsewhere
+// (Node.js, or a platform without the linker) to a temporary name that is linked into place.
+// Both give the same bytes, refuse to clobber, and leave nothing behind on failure.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { NpyallocError } from "../src/errors.ts";
+import { parseDType } from "../src/npy/dtype.ts";
+import { layoutArray } from "../src/npy/layout.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+import type { Platform } from "../src/platform/platform.ts";
+import { createArrayFile, TEMP_SUFFIX } from "../src/run/write_file.ts";
+import { openFilesBelow } from "./_support/fault.ts";
+import { withTempDir } from "./_support/temp.ts";
+
+const platform = await loadPlatform();
+const hasFfi = /^(deno|bun) /.test(platform.runtime);
+/** The same runtime without the linker of unnamed files: what Node.js and custom platforms do. */
+const named: Platform = {
+  runtime: platform.runtime,
+  preallocate: (fd, offset, length) => platform.preallocate(fd, offset, length),
+};
+
+/** 40 MiB of float32 1.5: three chunks of the fill writer, so the folder can be seen mid-write. */
+const layout = layoutArray({
+  shape: [10n * 1024n * 1024n],
+  dtype: parseDType("float32"),
+  fill: 1.5,
+});
+
+/** What a folder holds while the write is under way, seen at each chunk. */
+async function writeWatching(
+  dir: string,
+  target: string,
+  on: Platform,
+): Promise<{ seen: string[][]; open: string[][] }> {
+  const seen: string[][] = [];
+  const open: string[][] = [];
+  await createArrayFile(target, layout, on, {
+    fsync: false,
+    onProgress: () => {
+      seen.push(fs.readdirSync(dir).sort());
+      open.push(openFilesBelow(process.pid, dir).map((f) => f.path));
+    },
+  });
+  return { seen, open };
+}
+
+describe("createArrayFile", () => {
+  test(
+    "writes a file with no name and links it when complete on Deno and Bun",
+    { skip: !hasFfi && "no FFI: no linker of unnamed files" },
+    async () => {
+      assert.ok(platform.fileLinker?.(), "the platform has a linker");
+      await withTempDir("write-file", async (dir) => {
+        const target = path.join(dir, "a.npy");
+        const { seen, open } = await writeWatching(dir, target, platform);
+        assert.ok(seen.length >= 3);
+        // Nothing at all is named in the folder until the file is complete...
+        for (const names of seen) assert.deepEqual(names, []);
+        // ...while the process writes an unnamed file there.
+        for (const files of open) {
+          assert.equal(files.length, 1);
+          assert.match(files[0]!, /\/#\d+ \(deleted\)$/);
+        }
+        assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
+        assert.equal(fs.statSync(target).size, Number(layout.fileBytes));
+      });
+    },
+  );
+
+  test("without a linker, writes under a temporary name, then links it", async () => {
+    await withTempDir("write-file", async (dir) => {
+      const target = path.join(dir, "a.npy");
+      const { seen } = await writeWatching(dir, target, named);
+      assert.ok(seen.length >= 3);
+      for (const names of seen) {
+        assert.equal(names.length, 1);
+        const name = names[0]!;
+        assert.ok(name.startsWith(".a.npy.") && name.endsWith(TEMP_SUFFIX), name);
+      }
+      assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
+    });
+  });
+
+  test("both ways give the same bytes, sparse, reserved and written", async () => {
+    await withTempDir("write-file", async (dir) => {
+      for (const allocation of ["sparse", "reserve", "write"] as const) {
+        const small = layoutArray({ shape: [3n, 1000n], dtype: parseDType("<i8"), allocation });
+        const a = path.join(dir, `${allocation}-platform.npy`);
+        const b = path.join(dir, `${allocation}-named.npy`);
+        await createArrayFile(a, small, platform);
+        await createArrayFile(b, small, named);
+        assert.ok(fs.readFileSync(a).equals(fs.readFileSync(b)), allocation);
+      }
+      assert.equal(fs.readdirSync(dir).length, 6);
+    });
+  });
+
+  for (const [label, on] of [["the platform", platform], ["no linker", named]] as const) {
+    test(`refuses to clobber an existing file and leaves nothing behind (${label})`, async () => {
+      await withTempDir("write-file", async (dir) => {
+        const target = path.join(dir, "a.npy");
+        fs.writeFileSync(target, "mine");
+        await assert.rejects(createArrayFile(target, layout, on, { fsync: false }), (err) => {
+          assert.ok(err instanceof NpyallocError);
+          assert.equal(err.code, "E_EXISTS");
+          assert.equal(err.message, `Cannot create '${target}': it already exists`);
+          return true;
+        });
+        assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
+        assert.equal(fs.readFileSync(target, "utf8"), "mine");
+        assert.deepEqual(openFilesBelow(process.pid, dir), [], "no file is left open");
+      });
+    });
+
+    test(`an abort mid-write leaves nothing behind (${label})`, async () => {
+      await withTempDir("write-file", async (dir) => {
+        const controller = new AbortController();
+        await assert.rejects(
+          createArrayFile(path.join(dir, "sub", "a.npy"), layout, on, {
+            fsync: false,
+            signal: controller.signal,
+            onProgress: () => controller.abort(new Error("stop")),
+          }),
+          (err) => err instanceof NpyallocError && err.code === "E_INTERRUPTED",
+        );
+        assert.deepEqual(fs.readdirSync(path.join(dir, "sub")), []);
+        assert.deepEqual(openFilesBelow(process.pid, dir), []);
+      });
+    });
+  }
+
+  test("replacing renames a named file over the old one", async () => {
+    await withTempDir("write-file", async (dir) => {
+      const target = path.join(dir, "a.npy");
+      fs.writeFileSync(target, "old");
+      const small = layoutArray({ shape: [4n], dtype: parseDType("u1"), fill: 9 });
+      await createArrayFile(target, small, platform, { replace: true });
+      assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
+      assert.deepEqual([...fs.readFileSync(target).subarray(-4)], [9, 9, 9, 9]);
+    });
+  });
+});
