@@ -14,30 +14,38 @@ import process from "node:process";
 import { runCli } from "./commands/mod.ts";
 import { loadPlatform } from "./platform/mod.ts";
 import type { Platform } from "./platform/platform.ts";
+import { inWorkerThread } from "./run/_thread.ts";
 
-let platform: Promise<Platform> | undefined;
+// In the npm bundle and the compiled binary, writer threads (run/writer_pool.ts) load this very
+// file: there it serves them instead of running a second command line.
+if (inWorkerThread()) await import("./run/writer_pool.ts");
+else await main();
 
-// The first SIGINT/SIGTERM stops the run cleanly (no partial file, a report, exit 130);
-// a second one exits at once.
-const interrupt = new AbortController();
-const onSignal = (signal: string) => {
-  if (interrupt.signal.aborted) process.exit(130);
-  interrupt.abort(new Error(`Received ${signal}`));
-};
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+async function main(): Promise<void> {
+  let platform: Promise<Platform> | undefined;
 
-const args = process.argv.slice(2);
-const debug = args.includes("--debug");
-const code = await runCli(args.filter((a) => a !== "--debug"), {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-  env: process.env,
-  isTTY: process.stderr.isTTY === true,
-  platform: () => (platform ??= loadPlatform()),
-  signal: interrupt.signal,
-}, debug);
-process.exitCode = code;
-// Listening for signals keeps some runtimes alive; the work is done.
-process.off("SIGINT", onSignal);
-process.off("SIGTERM", onSignal);
+  // The first SIGINT/SIGTERM stops the run cleanly (no partial file, a report, exit 130);
+  // a second one exits at once.
+  const interrupt = new AbortController();
+  const onSignal = (signal: string) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error(`Received ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const args = process.argv.slice(2);
+  const debug = args.includes("--debug");
+  const code = await runCli(args.filter((a) => a !== "--debug"), {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+    isTTY: process.stderr.isTTY === true,
+    platform: () => (platform ??= loadPlatform()),
+    signal: interrupt.signal,
+  }, debug);
+  process.exitCode = code;
+  // Listening for signals keeps some runtimes alive; the work is done.
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+}

@@ -22,6 +22,10 @@
  * @module
  */
 
+// Writer threads load the file this module is bundled into (dist/mod.mjs): there, this import
+// makes them serve; anywhere else it does nothing.
+import "./run/writer_pool.ts";
+
 export { type ErrorCode, NpyallocError } from "./errors.ts";
 export { VERSION } from "./version.ts";
 

@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import * as library from "../src/mod.ts";
+import { MIN_ARRAYS_FOR_THREADS } from "../src/run/execute.ts";
 import { VERSION } from "../src/version.ts";
 import { oracleManifest } from "./_support/oracle.ts";
 import { oracleCases } from "./_support/oracle_cases.ts";
@@ -100,9 +101,18 @@ describe("packaging", () => {
 describe("one corpus, three runtimes and a binary, the same bytes", () => {
   const manifest = path.join(dir, "corpus.yaml");
   let deno: Map<string, Buffer>;
+  // Enough small arrays that every run writes them on writer threads, which load the module
+  // they come from: the sources, the npm bundle or the binary.
+  const many = {
+    path: "many/m{i:03d}.npy",
+    foreach: { i: { range: [0, MIN_ARRAYS_FOR_THREADS] } },
+    shape: [3, 5],
+    dtype: "<f8",
+    fill: 0.25,
+  };
 
   before(() => {
-    fs.writeFileSync(manifest, oracleManifest(oracleCases(), "${OUT}"));
+    fs.writeFileSync(manifest, oracleManifest(oracleCases(), "${OUT}", [many]));
     const r = run(path.join(BIN, "deno"), [
       "run",
       "-A",
@@ -118,8 +128,20 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     ]);
     assert.equal(r.status, 0, r.stderr);
     deno = snapshot(path.join(dir, "deno"));
-    assert.ok(deno.size > 300);
+    assert.ok(deno.size > 300 + MIN_ARRAYS_FOR_THREADS);
+    assertThreadsWrote(path.join(dir, "deno.json"));
   });
+
+  /** The run's report says every array was written and no writer thread failed. */
+  function assertThreadsWrote(reportFile: string): void {
+    const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+    assert.equal(report.summary.failed, 0);
+    assert.deepEqual(
+      report.warnings.filter((w: string) => /writer thread/.test(w)),
+      [],
+      reportFile,
+    );
+  }
 
   function assertSame(label: string, root: string): void {
     const other = snapshot(root);
@@ -143,6 +165,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     ]);
     assert.equal(r.status, 0, r.stderr);
     assertSame("bun", path.join(dir, "bun"));
+    assertThreadsWrote(path.join(dir, "bun.json"));
   });
 
   test("Node.js through the npm bin, with reserve falling back to writing zeros", () => {
@@ -161,6 +184,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assertSame("node", path.join(dir, "node"));
+    assertThreadsWrote(path.join(dir, "node.json"));
     const report = JSON.parse(fs.readFileSync(path.join(dir, "node.json"), "utf8"));
     assert.match(report.tool.runtime, /^node 2\d\./);
     const reserved = report.arrays.filter((a: { allocation: string }) =>
@@ -195,6 +219,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assertSame("binary", path.join(bare, "out"));
+    assertThreadsWrote(path.join(bare, "npyalloc-report.json"));
     const report = JSON.parse(fs.readFileSync(path.join(bare, "npyalloc-report.json"), "utf8"));
     assert.match(report.tool.runtime, /^bun /);
     assert.ok(report.arrays.some((a: { allocated_by: string }) => a.allocated_by === "fallocate"));
@@ -232,6 +257,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     ], { cwd: project, env });
     assert.equal(r.status, 0, r.stderr);
     assertSame("npm package", path.join(project, "out"));
+    assertThreadsWrote(path.join(project, "npyalloc-report.json"));
     const lib = run("node", [
       "--input-type=module",
       "-e",

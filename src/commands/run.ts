@@ -7,6 +7,7 @@
  * @module
  */
 
+import os from "node:os";
 import path from "node:path";
 import { NpyallocError } from "../errors.ts";
 import { loadManifest, ManifestError } from "../manifest/mod.ts";
@@ -29,7 +30,8 @@ import {
 } from "../report/report.ts";
 import { writeReport } from "../report/write_report.ts";
 import { removeStaleTemps } from "../run/cleanup.ts";
-import { executePlan } from "../run/execute.ts";
+import { executePlan, startWriters } from "../run/execute.ts";
+import type { WriterPool } from "../run/writer_pool.ts";
 import { Progress, type ProgressMode } from "../run/progress.ts";
 import {
   reportPath,
@@ -45,6 +47,8 @@ import { parseVars } from "./_vars.ts";
 
 const RUN_OPTIONS = `Options:
   -j, --jobs N            arrays written at once (default 4)
+      --threads N         threads that write them, at most N of the jobs (default: one per CPU
+                          core); used when there are 512 or more arrays to write
   -r, --report FILE       where the JSON report goes; - for standard output; {shard} and {count}
                           stand for K and N (default npyalloc-report.json beside the manifest,
                           npyalloc-report.shard-K-of-N.json for a shard)
@@ -88,6 +92,7 @@ ${RUN_OPTIONS}`;
 
 const OPTIONS = {
   jobs: { type: "string", short: "j" },
+  threads: { type: "string" },
   report: { type: "string", short: "r" },
   "dry-run": { type: "boolean" },
   force: { type: "boolean" },
@@ -105,6 +110,7 @@ const OPTIONS = {
 interface RunSettings {
   manifestFile: string;
   jobs: number;
+  threads: number;
   reportTo: string;
   /** `-r` as given, for the shard warning. */
   reportOption: string | undefined;
@@ -172,6 +178,11 @@ function parseSettings(
   return {
     manifestFile,
     jobs: positiveInteger(command, "jobs", stringOption(values, "jobs") ?? "4"),
+    threads: positiveInteger(
+      command,
+      "threads",
+      stringOption(values, "threads") ?? String(os.availableParallelism()),
+    ),
     reportTo,
     reportOption,
     shard,
@@ -241,6 +252,7 @@ export async function runCommand(
   let outcomes: ArrayOutcome[] = [];
   let error: NpyallocError | null = null;
   let exitCode = 0;
+  let pool: WriterPool | null = null;
 
   const say = (text: string) => {
     if (!s.quiet) io.stderr(text);
@@ -280,6 +292,13 @@ export async function runCommand(
         "--shard auto: no Slurm job array, Slurm task or NPYALLOC_SHARD in the environment: " +
           "running the whole manifest",
       );
+    }
+    // Writer threads take tens of milliseconds to start: they do while the plan is checked.
+    if (!s.dryRun) {
+      pool = startWriters(arrays, s.threads, s.jobs, (text) => {
+        warnings.push(text);
+        say(`npyalloc: warning: ${text}\n`);
+      });
     }
     const reportWarning = reportPathWarning(s.reportOption, s.shard);
     if (reportWarning !== null) warnings.push(reportWarning);
@@ -356,6 +375,7 @@ export async function runCommand(
       outcomes = await executePlan(plan, {
         platform,
         jobs: s.jobs,
+        pool,
         fsync: s.fsync,
         ...(io.signal === undefined ? {} : { signal: io.signal }),
         progress,
@@ -380,6 +400,7 @@ export async function runCommand(
     io.stderr(`npyalloc: ${error.message}\n`);
     return exitCode;
   } finally {
+    await pool?.close();
     const report = buildReport({
       runtime: platform.runtime,
       manifest: manifest === null ? null : { path: s.manifestFile, sha256: manifest.sha256 },

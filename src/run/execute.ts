@@ -17,8 +17,9 @@ import { classifyTargets } from "../plan/targets.ts";
 import type { Platform } from "../platform/platform.ts";
 import type { ArrayOutcome } from "../report/report.ts";
 import { fsyncDir } from "./write_file.ts";
-import { createArrayFile } from "./write_file.ts";
+import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
 import type { Progress } from "./progress.ts";
+import { WriterPool } from "./writer_pool.ts";
 
 /** Options of {@linkcode executePlan}. */
 export interface ExecuteOptions {
@@ -31,7 +32,63 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Receives bytes written and finished arrays. */
   readonly progress?: Progress;
+  /**
+   * Worker threads to write the small arrays on (from {@linkcode startWriters}; they use the
+   * platform `loadPlatform()` gives them, not `platform`). The caller closes it.
+   */
+  readonly pool?: WriterPool | null;
 }
+
+/**
+ * Below this many arrays to write, starting worker threads (tens of milliseconds) costs more
+ * than it saves: one small array takes tens of microseconds.
+ */
+export const MIN_ARRAYS_FOR_THREADS = 512;
+
+/**
+ * The largest array written on a worker thread. Bigger ones stay on the calling thread, where
+ * their writes run asynchronously and report progress chunk by chunk.
+ */
+export const MAX_BYTES_ON_THREADS = 4n * 1024n * 1024n;
+
+/** Whether an array is small enough to be written on a worker thread. */
+function isSmall(array: PlannedArray["array"]): boolean {
+  return array.layout.fileBytes <= MAX_BYTES_ON_THREADS;
+}
+
+/**
+ * Starts writer threads when a run has enough small arrays to gain from them. Called as soon
+ * as the manifest is loaded, so that the threads start while the plan is checked.
+ *
+ * @param arrays The run's arrays.
+ * @param threads Threads asked for (`--threads`); at most `jobs` are started.
+ * @param jobs Arrays written at once (`--jobs`).
+ * @param onWarning Told when a thread fails, which the run survives.
+ * @returns The pool, or `null` for a run to write on its own thread.
+ */
+export function startWriters(
+  arrays: readonly PlannedArray["array"][],
+  threads: number,
+  jobs: number,
+  onWarning: (text: string) => void,
+): WriterPool | null {
+  const count = Math.min(threads, jobs);
+  if (count <= 1) return null;
+  let small = 0;
+  for (const array of arrays) if (isSmall(array)) small++;
+  if (small < MIN_ARRAYS_FOR_THREADS) return null;
+  return new WriterPool(count, (why) =>
+    onWarning(
+      `a writer thread stopped (${why}); the other threads or the main thread wrote its arrays`,
+    ));
+}
+
+/** Creates one file: on the calling thread, or on a worker of a pool. */
+type FileWriter = (
+  target: string,
+  layout: WritableLayout,
+  options: { fsync: boolean; replace: boolean; onProgress: (bytes: number) => void },
+) => Promise<CreateResult>;
 
 function describeHow(outcome: ArrayOutcome): string {
   switch (outcome.allocatedBy) {
@@ -80,6 +137,7 @@ async function raceLoser(planned: PlannedArray, err: NpyallocError): Promise<Arr
 async function executeOne(
   planned: PlannedArray,
   options: ExecuteOptions,
+  write: FileWriter,
   folders: Set<string>,
   onProgress: (bytes: number) => void,
 ): Promise<ArrayOutcome> {
@@ -102,11 +160,9 @@ async function executeOne(
   }
   const started = performance.now();
   try {
-    const result = await createArrayFile(array.target, array.layout, options.platform, {
+    const result = await write(array.target, array.layout, {
       fsync: options.fsync,
-      syncFolder: false,
       replace: planned.action === "replace",
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
       onProgress,
     });
     for (const folder of result.changedFolders) folders.add(folder);
@@ -133,7 +189,7 @@ async function executeOne(
  * happened.
  *
  * @param plan The planned arrays (conflicts must have been dealt with; they are reported failed).
- * @param options Platform, jobs, fsync, signal and progress.
+ * @param options Platform, jobs, threads, fsync, signal and progress.
  * @returns One outcome per planned array, in plan order.
  * @throws {NpyallocError} Only when a changed folder cannot be synced at the end.
  */
@@ -143,25 +199,53 @@ export async function executePlan(
 ): Promise<ArrayOutcome[]> {
   const limit = pLimit(Math.max(1, options.jobs));
   const folders = new Set<string>();
-  const outcomes = await Promise.all(plan.map((planned) =>
-    limit(async () => {
-      let counted = 0n;
-      const outcome = await executeOne(planned, options, folders, (n) => {
-        counted += BigInt(n);
-        options.progress?.bytes(n);
-      });
-      options.progress?.finished({
-        uncountedBytes: planned.array.layout.fileBytes - counted,
-        path: planned.array.path,
-        status: outcome.status,
-        fileBytes: planned.array.layout.fileBytes,
-        how: describeHow(outcome),
-        durationMs: outcome.durationMs ?? 0,
-        error: outcome.error ? outcome.error.message : null,
-      });
-      return outcome;
-    })
-  ));
+  const onThisThread: FileWriter = (target, layout, writeOptions) =>
+    createArrayFile(target, layout, options.platform, {
+      ...writeOptions,
+      syncFolder: false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  const pool = options.pool ?? null;
+  const small = (p: PlannedArray) =>
+    (p.action === "create" || p.action === "replace") && isSmall(p.array);
+  const onPool: FileWriter = (target, layout, writeOptions) =>
+    pool?.alive
+      ? pool.write(target, layout, writeOptions)
+      : onThisThread(target, layout, writeOptions);
+
+  const one = async (planned: PlannedArray, write: FileWriter) => {
+    let counted = 0n;
+    const outcome = await executeOne(planned, options, write, folders, (n) => {
+      counted += BigInt(n);
+      options.progress?.bytes(n);
+    });
+    options.progress?.finished({
+      uncountedBytes: planned.array.layout.fileBytes - counted,
+      path: planned.array.path,
+      status: outcome.status,
+      fileBytes: planned.array.layout.fileBytes,
+      how: describeHow(outcome),
+      durationMs: outcome.durationMs ?? 0,
+      error: outcome.error ? outcome.error.message : null,
+    });
+    return outcome;
+  };
+  const stop = () => pool?.abort();
+  options.signal?.addEventListener("abort", stop);
+  let outcomes: ArrayOutcome[];
+  try {
+    // Small arrays go to the pool all at once (its threads write one array each at a time);
+    // the others take turns on this thread, `jobs` at a time.
+    outcomes = await Promise.all(
+      plan.map((planned) =>
+        pool !== null && small(planned)
+          ? one(planned, onPool)
+          : limit(() => one(planned, onThisThread))
+      ),
+    );
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
   // One fsync per changed folder, deepest first, so that every link is durable before the
   // report says it is done.
   if (options.fsync) {

@@ -17,6 +17,12 @@ export interface RunManifestOptions {
   readonly dryRun?: boolean;
   /** @default {4} */
   readonly jobs?: number;
+  /**
+   * Worker threads that write a run's small arrays (`--threads`), with the current runtime's
+   * platform. They load npyalloc's own module file: keep 1 when npyalloc is bundled into
+   * another program, whose own code a thread would then run. @default {1}
+   */
+  readonly threads?: number;
   /** @default {false} */
   readonly force?: boolean;
   /** `--var NAME=VALUE`s. */
@@ -80,6 +86,7 @@ export async function runManifest(
   const args = [file, "-r", "-", "--quiet"];
   if (options.dryRun) args.push("--dry-run");
   if (options.jobs !== undefined) args.push("--jobs", String(options.jobs));
+  args.push("--threads", String(options.threads ?? 1));
   if (options.force) args.push("--force");
   for (const [name, value] of Object.entries(options.vars ?? {})) {
     args.push("--var", `${name}=${value}`);

@@ -143,9 +143,14 @@ export function firstDifference(
  *
  * @param cases The cases.
  * @param root The manifest's `root`.
+ * @param extra More array entries, as they go in the manifest.
  * @returns The manifest text.
  */
-export function oracleManifest(cases: readonly OracleCase[], root: string): string {
+export function oracleManifest(
+  cases: readonly OracleCase[],
+  root: string,
+  extra: readonly Record<string, unknown>[] = [],
+): string {
   const arrays = cases.map((c, i) => {
     const entry: Record<string, unknown> = {
       path: `c${i}.npy`,
@@ -165,5 +170,8 @@ export function oracleManifest(cases: readonly OracleCase[], root: string): stri
       : v !== null && typeof v === "object"
       ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, negZero(x)]))
       : v;
-  return toJson(negZero({ version: 1, root, arrays }), 1).replace(/"__neg0__"/g, "-0.0");
+  return toJson(negZero({ version: 1, root, arrays: [...arrays, ...extra] }), 1).replace(
+    /"__neg0__"/g,
+    "-0.0",
+  );
 }

@@ -1,0 +1,172 @@
+// Writer threads: many small arrays are written on worker threads that load the same module,
+// with the same results, errors and bytes as on the main thread; an abort refuses what has not
+// started and leaves no partial file.
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { NpyallocError } from "../src/errors.ts";
+import { parseDType } from "../src/npy/dtype.ts";
+import { layoutArray } from "../src/npy/layout.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+import { createArrayFile } from "../src/run/write_file.ts";
+import { WriterPool } from "../src/run/writer_pool.ts";
+import { openFilesBelow, runCli } from "./_support/fault.ts";
+import { withTempDir } from "./_support/temp.ts";
+
+const platform = await loadPlatform();
+const pools: WriterPool[] = [];
+after(async () => {
+  for (const pool of pools) await pool.close();
+});
+
+function startPool(threads: number): WriterPool {
+  const pool = new WriterPool(threads, (why) => assert.fail(`a writer thread stopped: ${why}`));
+  pools.push(pool);
+  return pool;
+}
+
+const layouts = [
+  layoutArray({ shape: [64n, 64n], dtype: parseDType("float32") }),
+  layoutArray({ shape: [7n], dtype: parseDType("<i2"), fill: -3 }),
+  layoutArray({ shape: [2n, 3n], dtype: parseDType(">f8"), order: "F", allocation: "sparse" }),
+];
+
+describe("WriterPool", () => {
+  test("writes what the main thread writes, byte for byte, with the same results", async () => {
+    const pool = startPool(2);
+    await withTempDir("pool", async (dir) => {
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) =>
+        pool.write(
+          path.join(dir, "threads", `d${i % 4}`, `a${i}.npy`),
+          layouts[i % 3]!,
+          { fsync: i % 2 === 0, replace: false },
+        )));
+      for (const [i, result] of results.entries()) {
+        const alone = await createArrayFile(
+          path.join(dir, "main", `d${i % 4}`, `a${i}.npy`),
+          layouts[i % 3]!,
+          platform,
+          { fsync: false, syncFolder: false },
+        );
+        assert.equal(result.allocatedBy, alone.allocatedBy);
+        assert.equal(result.bytesWritten, alone.bytesWritten);
+        assert.equal(result.bytesReserved, alone.bytesReserved);
+        assert.ok(
+          fs.readFileSync(path.join(dir, "threads", `d${i % 4}`, `a${i}.npy`))
+            .equals(fs.readFileSync(path.join(dir, "main", `d${i % 4}`, `a${i}.npy`))),
+          `a${i}.npy`,
+        );
+      }
+      // The folders each thread created are reported, as the main thread reports them.
+      assert.ok(results.some((r) => r.changedFolders.includes(path.join(dir, "threads"))));
+    });
+  });
+
+  test("an error on a thread arrives with its code and message", async () => {
+    const pool = startPool(1);
+    await withTempDir("pool", async (dir) => {
+      const target = path.join(dir, "taken.npy");
+      fs.writeFileSync(target, "mine");
+      await assert.rejects(
+        pool.write(target, layouts[0]!, { fsync: false, replace: false }),
+        (err) => {
+          assert.ok(err instanceof NpyallocError);
+          assert.equal(err.code, "E_EXISTS");
+          assert.equal(err.message, `Cannot create '${target}': it already exists`);
+          return true;
+        },
+      );
+      assert.equal(fs.readFileSync(target, "utf8"), "mine");
+    });
+  });
+
+  test("an abort refuses what has not started; every file is complete or absent", async () => {
+    const pool = startPool(2);
+    await withTempDir("pool", async (dir) => {
+      const writes = Array.from(
+        { length: 4000 },
+        (_, i) =>
+          pool.write(path.join(dir, `a${i}.npy`), layouts[1]!, { fsync: false, replace: false })
+            .then(() => "created", (err: NpyallocError) => err.code),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      pool.abort();
+      const outcomes = await Promise.all(writes);
+      const created = outcomes.filter((o) => o === "created").length;
+      assert.equal(created + outcomes.filter((o) => o === "E_INTERRUPTED").length, 4000);
+      assert.ok(created < 4000, "the abort stopped the pool before the end");
+      const files = fs.readdirSync(dir);
+      assert.equal(files.length, created);
+      for (const file of files) {
+        assert.equal(fs.statSync(path.join(dir, file)).size, Number(layouts[1]!.fileBytes));
+      }
+      assert.deepEqual(openFilesBelow(process.pid, dir), []);
+    });
+  });
+});
+
+describe("npyalloc run on writer threads", () => {
+  const manifest = (count: number) =>
+    `version: 1\nroot: \${OUT}\narrays:\n  - path: d{j}/x-{i:04d}.npy\n` +
+    `    foreach: { j: { range: [0, 3] }, i: { range: [0, ${count}] } }\n` +
+    `    shape: [16, 16]\n    dtype: "<f4"\n    fill: "\${FILL:-0}"\n`;
+
+  test("writes the same files and report with --threads 2 as with --threads 1", async () => {
+    await withTempDir("pool-run", async (dir) => {
+      const file = path.join(dir, "m.yaml");
+      fs.writeFileSync(file, manifest(200));
+      const reports: Record<string, unknown>[] = [];
+      for (
+        const [out, threads, fill] of [["one", "1", "0"], ["two", "2", "0"], ["w2", "2", "2.5"]]
+      ) {
+        const r = await runCli([
+          "run",
+          file,
+          "-q",
+          "--threads",
+          threads!,
+          "--var",
+          `OUT=${out}`,
+          "--var",
+          `FILL=${fill}`,
+          "-r",
+          path.join(dir, `${out}.json`),
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        reports.push(JSON.parse(fs.readFileSync(path.join(dir, `${out}.json`), "utf8")));
+      }
+      const strip = (report: Record<string, unknown>) =>
+        (report.arrays as Record<string, unknown>[]).map((a) => ({
+          ...a,
+          duration_ms: 0,
+        }));
+      assert.deepEqual(strip(reports[1]!), strip(reports[0]!));
+      assert.deepEqual((reports[1] as { warnings: string[] }).warnings, []);
+      for (const [i, name] of fs.readdirSync(path.join(dir, "one", "d1")).entries()) {
+        if (i % 37 !== 0) continue;
+        assert.ok(
+          fs.readFileSync(path.join(dir, "one", "d1", name))
+            .equals(fs.readFileSync(path.join(dir, "two", "d1", name))),
+        );
+      }
+      const written = reports[2] as {
+        summary: { created: number };
+        arrays: { allocated_by: string }[];
+      };
+      assert.equal(written.summary.created, 600);
+      assert.ok(written.arrays.every((a) => a.allocated_by === "write"));
+    });
+  });
+
+  test("--threads takes a positive integer", async () => {
+    await withTempDir("pool-run", async (dir) => {
+      const file = path.join(dir, "m.yaml");
+      fs.writeFileSync(file, manifest(2));
+      const r = await runCli(["run", file, "--threads", "0", "--var", "OUT=x"]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--threads/);
+    });
+  });
+});
