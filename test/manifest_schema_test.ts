@@ -1,17 +1,17 @@
 /** schemas/manifest.schema.json itself: valid for ajv in strict mode, and documented everywhere. */
 
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { MANIFEST_SCHEMA } from "../src/manifest/mod.ts";
+import { manifestValidatorSource, VALIDATOR_FILE } from "../scripts/manifest_validator.ts";
 
 const FILE = new URL("../schemas/manifest.schema.json", import.meta.url);
 
 test("is valid against the 2020-12 meta-schema and compiles with ajv in strict mode", () => {
   const schema = JSON.parse(fs.readFileSync(FILE, "utf8"));
   const ajv = new Ajv2020({ strict: true });
-  // src/manifest/schema.ts compiles with validateSchema: false, so this is the only check.
   assert.equal(ajv.validateSchema(schema), true, ajv.errorsText());
   const validate = ajv.compile(schema);
   assert.equal(validate({ version: 1, arrays: [{ path: "a.npy", shape: [1, "${N}"] }] }), true);
@@ -48,4 +48,14 @@ test("has $schema, $id and title, and a description on every property", () => {
   };
   walk(schema, "#", true);
   assert.deepEqual(missing, []);
+});
+
+describe("the compiled validator", () => {
+  test("is what the schema compiles to today (npm run build writes it)", () => {
+    const built = fs.readFileSync(VALIDATOR_FILE, "utf8");
+    assert.ok(
+      built === manifestValidatorSource(),
+      "src/manifest/_manifest_validator.js is out of date: run `npm run build`",
+    );
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Checks a manifest against `schemas/manifest.schema.json` with ajv (JSON
- * Schema 2020-12) and turns ajv's errors into messages a user understands,
- * each at the YAML node it is about.
+ * Schema 2020-12, compiled ahead of time into `_manifest_validator.js`) and
+ * turns ajv's errors into messages a user understands, each at the YAML node
+ * it is about.
  *
  * How it works: ajv reports every failed keyword, including one per branch
  * of each `anyOf`, so a single bad value yields several errors. They are
@@ -14,8 +15,9 @@
  * @module
  */
 
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import schemaJson from "../../schemas/manifest.schema.json" with { type: "json" };
+import { validate } from "./_manifest_validator.js";
 import { jsonPathJoin, type ProblemList } from "./problems.ts";
 import { showNode, toPlain, type YNode } from "./yaml_source.ts";
 
@@ -32,27 +34,6 @@ export const DEFAULTABLE_FIELDS = [
   "header_version",
 ] as const;
 
-let validator: ValidateFunction | undefined;
-
-/**
- * The validator, compiled on first use. Compiling runs on every start of the CLI, so it skips
- * what only matters while the schema is being written: checking the schema against the
- * meta-schema (about half the compile time; test/manifest_schema_test.ts does that instead),
- * loading the meta-schemas at all, and optimizing the generated code, which validates one
- * manifest once.
- */
-function compiled(): ValidateFunction {
-  validator ??= new Ajv2020({
-    allErrors: true,
-    strict: true,
-    verbose: true,
-    meta: false,
-    validateSchema: false,
-    code: { optimize: false },
-  }).compile(schemaJson);
-  return validator;
-}
-
 /**
  * Validates a parsed manifest against the schema.
  *
@@ -62,7 +43,7 @@ function compiled(): ValidateFunction {
  *   problem, or of the mapping that lacks a field; empty when valid.
  */
 export function validateSchema(root: YNode, problems: ProblemList): string[] {
-  const validate = compiled();
+  // ajv's validator of the schema, compiled when npyalloc is built (scripts/).
   if (validate(toPlain(root))) return [];
   const errors = (validate.errors ?? []).filter((e) =>
     e.keyword !== "if" && !(e.keyword === "pattern" && e.schemaPath.includes("/propertyNames/"))
