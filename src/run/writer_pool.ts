@@ -31,7 +31,8 @@ const TAG = "npyalloc-writer";
 /** What a worker needs to write one array. */
 interface WriteRequest {
   readonly target: string;
-  readonly layout: WritableLayout;
+  /** Index of the layout in the batch's `layouts`. */
+  readonly layout: number;
   readonly fsync: boolean;
   readonly replace: boolean;
 }
@@ -41,6 +42,11 @@ interface BatchMessage {
   readonly tag: typeof TAG;
   readonly type: "batch";
   readonly id: number;
+  /**
+   * Each distinct layout once: arrays of one manifest entry share theirs, and copying typed
+   * arrays from thread to thread is what a message costs most.
+   */
+  readonly layouts: readonly WritableLayout[];
   readonly requests: readonly WriteRequest[];
 }
 
@@ -57,7 +63,9 @@ interface BatchReply {
 }
 
 interface Queued {
-  readonly request: WriteRequest;
+  readonly target: string;
+  readonly layout: WritableLayout;
+  readonly options: PoolWriteOptions;
   readonly resolve: (result: CreateResult) => void;
   readonly reject: (err: NpyallocError) => void;
 }
@@ -176,21 +184,8 @@ export class WriterPool {
     if (!this.alive) {
       return Promise.reject(new NpyallocError("E_IO", "No writer thread is running"));
     }
-    // Only what writing needs crosses the thread boundary.
-    const request: WriteRequest = {
-      target,
-      layout: {
-        header: layout.header,
-        allocation: layout.allocation,
-        dataBytes: layout.dataBytes,
-        element: layout.element,
-        dtype: { itemsize: layout.dtype.itemsize },
-      },
-      fsync: options.fsync,
-      replace: options.replace,
-    };
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
+      this.#queue.push({ target, layout, options, resolve, reject });
       // Requests made in one go (a whole plan starts at once) are batched before any is sent.
       if (!this.#pumpScheduled) {
         this.#pumpScheduled = true;
@@ -214,13 +209,7 @@ export class WriterPool {
         const batch = this.#queue.splice(0, size);
         const id = this.#nextId++;
         writer.batches.set(id, batch);
-        const message: BatchMessage = {
-          tag: TAG,
-          type: "batch",
-          id,
-          requests: batch.map((q) => q.request),
-        };
-        writer.thread.post(message);
+        writer.thread.post(batchMessage(id, batch));
       }
     }
   }
@@ -242,6 +231,28 @@ export class WriterPool {
   }
 }
 
+/** The message that carries `batch`: only what writing needs crosses the thread boundary. */
+function batchMessage(id: number, batch: readonly Queued[]): BatchMessage {
+  const layouts: WritableLayout[] = [];
+  const indexOf = new Map<WritableLayout, number>();
+  const requests = batch.map(({ target, layout, options }): WriteRequest => {
+    let index = indexOf.get(layout);
+    if (index === undefined) {
+      index = layouts.push({
+        // Copies: a view would take its whole underlying buffer across.
+        header: layout.header.slice(),
+        allocation: layout.allocation,
+        dataBytes: layout.dataBytes,
+        element: layout.element.slice(),
+        dtype: { itemsize: layout.dtype.itemsize },
+      }) - 1;
+      indexOf.set(layout, index);
+    }
+    return { target, layout: index, fsync: options.fsync, replace: options.replace };
+  });
+  return { tag: TAG, type: "batch", id, layouts, requests };
+}
+
 /** The worker's side: serves batches until the pool terminates the thread. */
 function serve(): void {
   const link = parentLink();
@@ -259,7 +270,9 @@ function serve(): void {
         if (controller.signal.aborted) {
           throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
         }
-        const result = await createArrayFile(request.target, request.layout, await platform, {
+        const layout = message.layouts[request.layout];
+        if (layout === undefined) throw new NpyallocError("E_IO", "A batch without its layout");
+        const result = await createArrayFile(request.target, layout, await platform, {
           fsync: request.fsync,
           syncFolder: false,
           replace: request.replace,
