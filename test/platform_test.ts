@@ -1,14 +1,28 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { NpyallocError } from "../src/errors.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
 import { createNodePlatform } from "../src/platform/node.ts";
-import { errnoError, type LibcFallocate, preallocateWithLibc } from "../src/platform/platform.ts";
+import {
+  errnoError,
+  fileLinkerWithLibc,
+  type LibcFallocate,
+  preallocateWithLibc,
+  writeAtWithLibc,
+} from "../src/platform/platform.ts";
 import { withTempDir } from "./_support/temp.ts";
 import { mountSkip, withTmpfs } from "./_support/mounts.ts";
 
@@ -237,5 +251,85 @@ describe("preallocateWithLibc", () => {
     const err = errnoError(28, "fallocate");
     assert.equal(err.code, "ENOSPC");
     assert.equal(err.errno, 28);
+  });
+});
+
+describe("fileLinker", () => {
+  const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY | constants.O_WRONLY;
+
+  test("names an unnamed file, and refuses to clobber with EEXIST, on Deno and Bun", async () => {
+    const link = platform.fileLinker?.() ?? null;
+    assert.equal(link !== null, hasFfi);
+    if (link === null) return;
+    await withTempDir("platform", (dir) => {
+      const fd = openSync(dir, O_TMPFILE, 0o644);
+      try {
+        writeFileSync(fd, "data");
+        link(fd, join(dir, "named.bin"));
+        assert.equal(readFileSync(join(dir, "named.bin"), "utf8"), "data");
+        assert.throws(() => link(fd, join(dir, "named.bin")), (err: unknown) => {
+          assert.equal((err as { code?: string }).code, "EEXIST");
+          return true;
+        });
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("is null without libc, retries EINTR and throws the errno by name", () => {
+    assert.equal(fileLinkerWithLibc(null), null);
+    const errnos = [4, 17];
+    let last = 0;
+    const calls: string[] = [];
+    const link = fileLinkerWithLibc({
+      linkat(_oldDir, oldPath, _newDir, newPath) {
+        calls.push(`${new TextDecoder().decode(oldPath)} ${new TextDecoder().decode(newPath)}`);
+        last = errnos.shift() ?? 0;
+        return last === 0 ? 0 : -1;
+      },
+      errno: () => last,
+    });
+    assert.ok(link !== null);
+    assert.throws(() => link(7, "/x/a.npy"), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "EEXIST");
+      return true;
+    });
+    assert.deepEqual(calls, ["/proc/self/fd/7\0 /x/a.npy\0", "/proc/self/fd/7\0 /x/a.npy\0"]);
+    assert.throws(() => link(-1, "/x/a.npy"), TypeError);
+  });
+});
+
+describe("writeAt", () => {
+  test("writes at a position without moving anything else", async () => {
+    await withTempDir("platform", (dir) => {
+      const file = join(dir, "w.bin");
+      writeFileSync(file, "abcdef");
+      const fd = openSync(file, "r+");
+      try {
+        const n = platform.writeAt?.(fd, new TextEncoder().encode("XY"), 2);
+        if (platform.writeAt !== undefined) assert.equal(n, 2);
+      } finally {
+        closeSync(fd);
+      }
+      if (platform.writeAt !== undefined) assert.equal(readFileSync(file, "utf8"), "abXYef");
+    });
+  });
+
+  test("retries EINTR and throws other errnos by name", () => {
+    const errnos = [4, 28];
+    let last = 0;
+    const libc = {
+      pwrite: () => {
+        last = errnos.shift() ?? 0;
+        return last === 0 ? 3 : -1;
+      },
+      errno: () => last,
+    };
+    assert.throws(() => writeAtWithLibc(libc, 3, new Uint8Array(3), 0), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "ENOSPC");
+      return true;
+    });
+    assert.equal(writeAtWithLibc(libc, 3, new Uint8Array(3), 0), 3);
   });
 });

@@ -10,16 +10,7 @@
  * @module
  */
 
-import fs from "node:fs";
-import {
-  fileLinkerWithLibc,
-  type LibcFallocate,
-  type LibcLinkat,
-  type LibcPwrite,
-  type Platform,
-  preallocateWithLibc,
-  writeAtWithLibc,
-} from "./platform.ts";
+import { type Libc, libcPlatform, type Platform } from "./platform.ts";
 
 /** The few parts of `bun:ffi` this adapter uses. */
 interface BunFfi {
@@ -39,7 +30,7 @@ interface BunGlobal {
 /** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
 const LIBC = "libc.so.6";
 
-function openLibc(ffi: BunFfi | null): (LibcFallocate & LibcLinkat & LibcPwrite) | null {
+function openLibc(ffi: BunFfi | null): Libc | null {
   if (ffi === null) return null;
   try {
     const { i32, i64, u64, ptr } = ffi.FFIType;
@@ -88,21 +79,5 @@ export async function createBunPlatform(): Promise<Platform> {
   } catch {
     ffi = null;
   }
-  let libc: (LibcFallocate & LibcLinkat & LibcPwrite) | null | undefined;
-  return {
-    runtime: `bun ${bun.version}`,
-    preallocate(fd: number, offset: bigint, length: bigint) {
-      if (libc === undefined) libc = openLibc(ffi);
-      return preallocateWithLibc(libc, fd, offset, length);
-    },
-    fileLinker() {
-      if (libc === undefined) libc = openLibc(ffi);
-      return fileLinkerWithLibc(libc);
-    },
-    writeAt(fd: number, bytes: Uint8Array, position: number) {
-      if (libc === undefined) libc = openLibc(ffi);
-      if (libc === null) return fs.writeSync(fd, bytes, 0, bytes.length, position);
-      return writeAtWithLibc(libc, fd, bytes, position);
-    },
-  };
+  return libcPlatform(`bun ${bun.version}`, () => openLibc(ffi));
 }

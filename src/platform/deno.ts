@@ -9,17 +9,8 @@
  * @module
  */
 
-import fs from "node:fs";
 import { denoApi } from "./_deno_api.ts";
-import {
-  fileLinkerWithLibc,
-  type LibcFallocate,
-  type LibcLinkat,
-  type LibcPwrite,
-  type Platform,
-  preallocateWithLibc,
-  writeAtWithLibc,
-} from "./platform.ts";
+import { type Libc, libcPlatform, type Platform } from "./platform.ts";
 
 /** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
 const LIBC = "libc.so.6";
@@ -31,7 +22,7 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-function openLibc(): (LibcFallocate & LibcLinkat & LibcPwrite) | null {
+function openLibc(): Libc | null {
   const Deno = denoApi();
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
@@ -58,21 +49,5 @@ function openLibc(): (LibcFallocate & LibcLinkat & LibcPwrite) | null {
  * @returns The platform, e.g. with `runtime` `"deno 2.9.6"`.
  */
 export function createDenoPlatform(): Platform {
-  let libc: (LibcFallocate & LibcLinkat & LibcPwrite) | null | undefined;
-  return {
-    runtime: `deno ${denoApi().version.deno}`,
-    preallocate(fd: number, offset: bigint, length: bigint) {
-      if (libc === undefined) libc = openLibc();
-      return preallocateWithLibc(libc, fd, offset, length);
-    },
-    fileLinker() {
-      if (libc === undefined) libc = openLibc();
-      return fileLinkerWithLibc(libc);
-    },
-    writeAt(fd: number, bytes: Uint8Array, position: number) {
-      if (libc === undefined) libc = openLibc();
-      if (libc === null) return fs.writeSync(fd, bytes, 0, bytes.length, position);
-      return writeAtWithLibc(libc, fd, bytes, position);
-    },
-  };
+  return libcPlatform(`deno ${denoApi().version.deno}`, openLibc);
 }

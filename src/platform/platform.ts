@@ -88,6 +88,32 @@ export interface LibcFallocate {
   errno(): number;
 }
 
+/** Every libc entry point an FFI adapter binds. */
+export type Libc = LibcFallocate & LibcLinkat & LibcPwrite;
+
+/**
+ * The {@linkcode Platform} of an FFI adapter: `fallocate`, the file linker and `pwrite` on top of
+ * libc, bound on first use (so that a run that needs none of them needs no FFI permission).
+ *
+ * @param runtime The runtime and its version, e.g. `"deno 2.9.6"`.
+ * @param bind Binds libc; `null` when it cannot (no FFI, no permission, no glibc).
+ * @returns The platform.
+ */
+export function libcPlatform(runtime: string, bind: () => Libc | null): Platform {
+  let libc: Libc | null | undefined;
+  const bound = () => (libc === undefined ? (libc = bind()) : libc);
+  return {
+    runtime,
+    preallocate: (fd, offset, length) => preallocateWithLibc(bound(), fd, offset, length),
+    fileLinker: () => fileLinkerWithLibc(bound()),
+    writeAt(fd, bytes, position) {
+      const l = bound();
+      if (l === null) return fs.writeSync(fd, bytes, 0, bytes.length, position);
+      return writeAtWithLibc(l, fd, bytes, position);
+    },
+  };
+}
+
 /** The libc entry point behind {@linkcode Platform.writeAt}. */
 export interface LibcPwrite {
   /** `ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)`, 64-bit `off_t`. */
