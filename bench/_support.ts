@@ -142,6 +142,47 @@ export function sync(): void {
   run(["sync"]);
 }
 
+/**
+ * Waits until the disk that holds `folder` is idle: no request in flight and its counters
+ * unchanged for a second (`/sys/dev/block/<major>:<minor>/stat`), at most a minute. Deleting a
+ * large file on a filesystem mounted with `discard` keeps a virtual disk busy for seconds after
+ * `sync` returns; a run measured meanwhile would be charged for it.
+ *
+ * @param folder A folder on the disk.
+ */
+export function waitForDiskIdle(folder: string): void {
+  const dev = fs.statSync(folder).dev;
+  // Linux's dev_t: major in bits 8-19 (and 32-43), minor in bits 0-7 and 20-31.
+  const major = Math.floor(dev / 256) % 4096;
+  const minor = (dev % 256) + Math.floor(dev / 1048576) % 4096 * 256;
+  const statFile = `/sys/dev/block/${major}:${minor}/stat`;
+  const read = () => {
+    try {
+      return fs.readFileSync(statFile, "utf8").trim();
+    } catch {
+      return null;
+    }
+  };
+  let last = read();
+  if (last === null) {
+    run(["sleep", "5"]);
+    return;
+  }
+  const deadline = performance.now() + 60_000;
+  let quietSince = performance.now();
+  while (performance.now() < deadline) {
+    run(["sleep", "0.2"]);
+    const now = read();
+    const inFlight = Number(now?.split(/\s+/)[8] ?? 0);
+    if (now !== last || inFlight > 0) {
+      last = now;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince >= 1000) {
+      return;
+    }
+  }
+}
+
 /** Runs Python code with NumPy and measures it. */
 export function python(code: string, cwd: string): Sample {
   return measure([PYTHON, "-c", code], cwd);

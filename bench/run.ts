@@ -40,6 +40,7 @@ import {
   secs,
   sideBySide,
   sync,
+  waitForDiskIdle,
 } from "./_support.ts";
 
 const env = process.env;
@@ -180,19 +181,26 @@ function fill(): void {
   const gib = Number(env.BENCH_FILL_GIB ?? 2);
   const bytes = gib * GIB;
   const folder = fresh("fill");
-  const npy = path.join(folder, "a.npy");
-  const bin = path.join(folder, "dd.bin");
-  const clean = () => {
-    fs.rmSync(npy, { force: true });
-    fs.rmSync(bin, { force: true });
+  // Before each run, the previous run's file is deleted and the disk is left to finish what
+  // that started (writeback, and discards on a filesystem mounted with discard): measured right
+  // after deleting 2 GiB, a run waited for the disk, up to ten times slower, whichever side it
+  // was. Reusing the memory the deleted file's pages held also keeps fresh guest memory (slow to
+  // fault in on a VM) out of the figures, for both sides alike.
+  let n = 0;
+  const written: string[] = [];
+  const next = (name: string) => {
+    for (const file of written.splice(0)) fs.rmSync(file, { force: true });
     sync();
+    waitForDiskIdle(folder);
+    const file = path.join(folder, `${name}-${n++}`);
+    written.push(file);
+    return file;
   };
-  const create = (runtime: Runtime, fsync: boolean) => () => {
-    clean();
-    return measure([
+  const create = (runtime: Runtime, fsync: boolean) => () =>
+    measure([
       ...runtime.argv,
       "create",
-      npy,
+      next("a.npy"),
       "--shape",
       String(bytes / 4),
       "--dtype",
@@ -202,30 +210,26 @@ function fill(): void {
       "-q",
       ...(fsync ? [] : ["--no-fsync"]),
     ]);
-  };
-  const dd = (fsync: boolean) => () => {
-    clean();
-    return measure([
+  const dd = (fsync: boolean) => () =>
+    measure([
       "dd",
       "if=/dev/zero",
-      `of=${bin}`,
+      `of=${next("dd.bin")}`,
       "bs=16M",
       `count=${bytes / 2 ** 24}`,
       "status=none",
       ...(fsync ? ["conv=fsync"] : []),
     ]);
-  };
-  const numpy = () => {
-    clean();
-    return python(
+  const numpy = () =>
+    python(
       `import numpy as np\nm = np.lib.format.open_memmap(${
-        JSON.stringify(npy)
+        JSON.stringify(next("numpy.npy"))
       }, mode="w+", dtype="float32", shape=(${bytes / 4},))\nm[:] = 1.5\nm.flush()\n`,
       folder,
     );
-  };
   const rate = (s: Sample) => `${(bytes / 2 ** 20 / s.seconds).toFixed(0)} MiB/s`;
   const tput = (s: Sample) => bytes / s.seconds;
+
   const label = `${gib} GiB float32 filled with 1.5`;
   for (const runtime of FILE_RUNTIMES) {
     ratioRow(
@@ -261,8 +265,9 @@ function fill(): void {
       tput,
     );
   }
-  clean();
+  for (const file of written.splice(0)) fs.rmSync(file, { force: true });
   fs.rmSync(folder, { recursive: true, force: true });
+  sync();
 }
 
 // 3. A huge zero array with reserve, against NumPy's sparse open_memmap (and fallocate(1)).
