@@ -47,8 +47,8 @@ import { parseVars } from "./_vars.ts";
 
 const RUN_OPTIONS = `Options:
   -j, --jobs N            arrays written at once (default 4)
-      --threads N         threads that write them, at most N of the jobs (default: one per CPU
-                          core); used when there are 512 or more arrays to write
+      --threads N         writer threads for runs of 512 or more arrays of up to 4 MiB, at most
+                          --jobs (default one per CPU core; 1 writes on the main thread only)
   -r, --report FILE       where the JSON report goes; - for standard output; {shard} and {count}
                           stand for K and N (default npyalloc-report.json beside the manifest,
                           npyalloc-report.shard-K-of-N.json for a shard)
