@@ -277,12 +277,19 @@ describe("fileLinker", () => {
     });
   });
 
-  test("is null without libc, retries EINTR and throws the errno by name", () => {
+  test("is null without libc or without /proc, retries EINTR and throws the errno by name", () => {
     assert.equal(fileLinkerWithLibc(null), null);
+    const noProc = {
+      access: (path: Uint8Array) => (new TextDecoder().decode(path) === "/proc/self/fd\0" ? -1 : 0),
+      linkat: () => assert.fail("linkat must not be bound"),
+      errno: () => 2,
+    };
+    assert.equal(fileLinkerWithLibc(noProc), null);
     const errnos = [4, 17];
     let last = 0;
     const calls: string[] = [];
     const link = fileLinkerWithLibc({
+      access: () => 0,
       linkat(_oldDir, oldPath, _newDir, newPath) {
         calls.push(`${new TextDecoder().decode(oldPath)} ${new TextDecoder().decode(newPath)}`);
         last = errnos.shift() ?? 0;

@@ -4,6 +4,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
@@ -159,6 +160,49 @@ describe("npyalloc run on writer threads", () => {
       assert.ok(written.arrays.every((a) => a.allocated_by === "write"));
     });
   });
+
+  // Runs Deno itself in a child process, so the Bun run of the suite checks it too.
+  for (
+    const [label, ffi, allocatedBy] of [
+      ["with the narrowest permissions README gives", true, "fallocate"],
+      ["without --allow-ffi", false, "zeros"],
+    ] as const
+  ) {
+    test(`works on Deno ${label}: every array written on the threads`, async () => {
+      await withTempDir("pool-run", (dir) => {
+        const file = path.join(dir, "m.yaml");
+        fs.writeFileSync(file, manifest(200));
+        const deno = "Deno" in globalThis
+          ? process.execPath
+          : path.join(import.meta.dirname ?? ".", "../node_modules/.bin/deno");
+        const cli = path.join(import.meta.dirname ?? ".", "../src/cli.ts");
+        const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
+        const r = spawnSync(deno, [
+          "run",
+          ...permissions,
+          ...(ffi ? ["--allow-ffi"] : []),
+          cli,
+          "run",
+          file,
+          "-q",
+          "--threads",
+          "2",
+          "--var",
+          "OUT=out",
+        ], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, "");
+        const report = JSON.parse(
+          fs.readFileSync(path.join(dir, "npyalloc-report.json"), "utf8"),
+        );
+        assert.equal(report.summary.created, 600);
+        assert.deepEqual(report.warnings, []);
+        assert.ok(
+          report.arrays.every((a: { allocated_by: string }) => a.allocated_by === allocatedBy),
+        );
+      });
+    });
+  }
 
   test("--threads takes a positive integer", async () => {
     await withTempDir("pool-run", async (dir) => {

@@ -18,6 +18,7 @@ export interface DenoApi {
     readonly symbols: {
       fallocate(fd: number, mode: number, offset: bigint, length: bigint): number;
       pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number | bigint;
+      access(path: Uint8Array, mode: number): number;
       linkat(
         oldDir: number,
         oldPath: Uint8Array,

@@ -38,13 +38,14 @@ function openLibc(ffi: BunFfi | null): Libc | null {
       fallocate: { args: [i32, i32, i64, i64], returns: i32 },
       linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
       pwrite: { args: [i32, ptr, u64, i64], returns: i64 },
+      access: { args: [ptr, i32], returns: i32 },
       __errno_location: { args: [], returns: ptr },
     });
-    const { fallocate, linkat, pwrite } = symbols;
+    const { fallocate, linkat, pwrite, access } = symbols;
     const errnoLocation = symbols.__errno_location;
     if (
       fallocate === undefined || linkat === undefined || pwrite === undefined ||
-      errnoLocation === undefined
+      access === undefined || errnoLocation === undefined
     ) {
       return null;
     }
@@ -54,6 +55,7 @@ function openLibc(ffi: BunFfi | null): Libc | null {
       linkat: (oldDir, oldPath, newDir, newPath, flags) =>
         Number(linkat(oldDir, oldPath, newDir, newPath, flags)),
       pwrite: (fd, bytes, count, offset) => Number(pwrite(fd, bytes, count, offset)),
+      access: (path, mode) => Number(access(path, mode)),
       errno: () => {
         const p = errnoLocation();
         return p === null || p === 0 ? 0 : ffi.read.i32(p, 0);

@@ -18,6 +18,7 @@ const LIBC = "libc.so.6";
 const SYMBOLS = {
   fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
+  access: { parameters: ["buffer", "i32"], result: "i32" },
   pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -32,6 +33,7 @@ function openLibc(): Libc | null {
       linkat: (oldDir, oldPath, newDir, newPath, flags) =>
         symbols.linkat(oldDir, oldPath, newDir, newPath, flags),
       pwrite: (fd, bytes, count, offset) => Number(symbols.pwrite(fd, bytes, count, offset)),
+      access: (path, mode) => symbols.access(path, mode),
       errno: () => {
         const p = symbols.__errno_location();
         return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();

@@ -2,8 +2,8 @@
  * The one interface through which the runtime-free core reaches what only a
  * particular runtime can do, plus the shared logic of the FFI adapters.
  *
- * How it works: the Deno and Bun adapters each bind three libc symbols,
- * `fallocate`, `linkat` and `__errno_location`, and hand them to
+ * How it works: the Deno and Bun adapters each bind a few libc symbols
+ * (`fallocate`, `pwrite`, `linkat`, `access`, `__errno_location`) and hand them to
  * {@linkcode preallocateWithLibc} and {@linkcode fileLinkerWithLibc}, which
  * validate the arguments, retry on EINTR, turn "this filesystem cannot do it"
  * into `"unsupported"` and every other errno into an error. Reading errno
@@ -148,6 +148,8 @@ export function writeAtWithLibc(
 
 /** The libc entry points behind {@linkcode Platform.fileLinker}. */
 export interface LibcLinkat {
+  /** `int access(const char *path, int mode)`: whether `/proc/self/fd` is there to link from. */
+  access(path: Uint8Array, mode: number): number;
   /** `int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)`. */
   linkat(
     oldDir: number,
@@ -265,6 +267,7 @@ export function preallocateWithLibc(
 }
 
 const AT_FDCWD = -100;
+const F_OK = 0;
 const AT_SYMLINK_FOLLOW = 0x400;
 const encoder = new TextEncoder();
 
@@ -278,10 +281,12 @@ function cString(text: string): Uint8Array {
  *
  * @param libc The bound symbols, or `null` when they could not be bound.
  * @returns The linker, or `null` when `libc` is `null` or `/proc/self/fd` is missing (the
- * only way to name an open file without privileges goes through it).
+ * only way to name an open file without privileges goes through it). Never throws.
  */
 export function fileLinkerWithLibc(libc: LibcLinkat | null): FileLinker | null {
-  if (libc === null || !fs.existsSync("/proc/self/fd")) return null;
+  // Asked of libc, not node:fs: Deno lets node:fs into /proc only with --allow-all, while the
+  // link itself goes through FFI and needs no more than --allow-ffi.
+  if (libc === null || libc.access(cString("/proc/self/fd"), F_OK) !== 0) return null;
   return (fd, target) => {
     if (!Number.isSafeInteger(fd) || fd < 0) {
       throw new TypeError(`Cannot link: fd must be a non-negative integer, got ${fd}`);

@@ -257,11 +257,10 @@ function batchMessage(id: number, batch: readonly Queued[]): BatchMessage {
 function serve(): void {
   const link = parentLink();
   if (link === null) return;
-  // Loaded (and its libc bound) while the parent still checks the plan.
-  const platform = loadPlatform().then((p) => {
-    p.fileLinker?.();
-    return p;
-  });
+  // Loaded (and its libc bound) while the parent still checks the plan. A failure here is
+  // answered request by request, where `platform` is awaited; the warm-up itself never throws.
+  const platform = loadPlatform();
+  platform.then((p) => p.fileLinker?.()).catch(() => {});
   const controller = new AbortController();
   const write = async (message: BatchMessage) => {
     const replies: WriteReply[] = [];
