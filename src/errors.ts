@@ -87,6 +87,19 @@ const OS_CODES: Record<string, [ErrorCode, string]> = {
   EINTR: ["E_INTERRUPTED", "interrupted"],
 };
 
+/**
+ * Returns `err` as an {@linkcode NpyallocError}: unchanged when it is one, else `E_IO` with its
+ * message and `err` as the cause.
+ *
+ * @param err What was thrown.
+ * @returns The error to report.
+ */
+export function toNpyallocError(err: unknown): NpyallocError {
+  if (err instanceof NpyallocError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new NpyallocError("E_IO", message, { cause: err });
+}
+
 /** Returns the `code` property of an OS error (`"ENOSPC"`, ...), if it has one. */
 export function osErrorCode(err: unknown): string | undefined {
   if (typeof err === "object" && err !== null && "code" in err) {

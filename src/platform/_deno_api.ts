@@ -4,6 +4,8 @@
  * nothing it does not call.
  */
 
+import type { Libc } from "./platform.ts";
+
 /** `Deno.dlopen`'s symbol definitions, as the adapter uses them. */
 export interface DenoForeignFunction {
   readonly parameters: readonly string[];
@@ -15,17 +17,9 @@ export interface DenoApi {
   readonly version: { readonly deno: string };
   readonly permissions: { querySync(descriptor: { name: "ffi" }): { readonly state: string } };
   dlopen(path: string, symbols: Record<string, DenoForeignFunction>): {
-    readonly symbols: {
-      fallocate(fd: number, mode: number, offset: bigint, length: bigint): number;
+    // The libc signatures, but for what Deno returns of an `isize` and a pointer.
+    readonly symbols: Omit<Libc, "errno" | "pwrite"> & {
       pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number | bigint;
-      access(path: Uint8Array, mode: number): number;
-      linkat(
-        oldDir: number,
-        oldPath: Uint8Array,
-        newDir: number,
-        newPath: Uint8Array,
-        flags: number,
-      ): number;
       __errno_location(): unknown;
     };
   };

@@ -11,7 +11,7 @@
  */
 
 import pLimit from "p-limit";
-import { NpyallocError } from "../errors.ts";
+import { NpyallocError, toNpyallocError } from "../errors.ts";
 import type { PlannedArray } from "../plan/targets.ts";
 import { classifyTargets } from "../plan/targets.ts";
 import type { Platform } from "../platform/platform.ts";
@@ -105,12 +105,6 @@ function describeHow(outcome: ArrayOutcome): string {
   }
 }
 
-function asError(err: unknown): NpyallocError {
-  if (err instanceof NpyallocError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new NpyallocError("E_IO", message, { cause: err });
-}
-
 /** Re-checks a target that another run created while this one was writing it. */
 async function raceLoser(planned: PlannedArray, err: NpyallocError): Promise<ArrayOutcome | null> {
   if (err.code !== "E_EXISTS") return null;
@@ -176,7 +170,7 @@ async function executeOne(
       durationMs: performance.now() - started,
     };
   } catch (err) {
-    const error = asError(err);
+    const error = toNpyallocError(err);
     const durationMs = performance.now() - started;
     if (error.code === "E_INTERRUPTED") return { array, status: "interrupted", error, durationMs };
     const lost = await raceLoser(planned, error);
@@ -189,7 +183,7 @@ async function executeOne(
  * happened.
  *
  * @param plan The planned arrays (conflicts must have been dealt with; they are reported failed).
- * @param options Platform, jobs, threads, fsync, signal and progress.
+ * @param options Platform, jobs, writer pool, fsync, signal and progress.
  * @returns One outcome per planned array, in plan order.
  * @throws {NpyallocError} Only when a changed folder cannot be synced at the end.
  */

@@ -179,12 +179,12 @@ export async function createArrayFile(
     // The folder usually exists (a run creates it for its first file): try the file first and
     // make the folders only when it is missing, which saves a mkdir and two stats per file.
     try {
-      draft = openDraft(target, linker);
+      draft = openDraft(target, dir, linker);
     } catch (err) {
       if (osErrorCode(err) !== "ENOENT") throw mapOsError(err, `Cannot create '${target}'`);
       makeFolders(dir, changedFolders);
       try {
-        draft = openDraft(target, linker);
+        draft = openDraft(target, dir, linker);
       } catch (err) {
         throw mapOsError(err, `Cannot create '${target}'`);
       }
@@ -252,8 +252,7 @@ function linkerOf(platform: Platform): FileLinker | null {
  * Opens the file the data goes to. An unnamed file needs one directory operation where a
  * temporary name needs three (create, link, unlink), and a killed run leaves nothing behind.
  */
-function openDraft(target: string, linker: FileLinker | null): Draft {
-  const dir = path.dirname(target);
+function openDraft(target: string, dir: string, linker: FileLinker | null): Draft {
   if (linker !== null && !noUnnamedFiles.has(dir)) {
     try {
       return { fd: fs.openSync(dir, UNNAMED_FLAGS, 0o666), temp: null, link: linker };

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { type ErrorCode, NpyallocError } from "../errors.ts";
+import { type ErrorCode, NpyallocError, toNpyallocError } from "../errors.ts";
 import { loadPlatform } from "../platform/mod.ts";
 import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
 import { parentLink, startThread, type ThreadHandle } from "./_thread.ts";
@@ -116,13 +116,12 @@ export class WriterPool {
   }
 
   #spawn(): Writer {
-    const batches = new Map<number, readonly Queued[]>();
     const writer: Writer = {
       thread: startThread(new URL(import.meta.url), TAG, {
         message: (data) => this.#answer(writer, data as BatchReply),
         failed: (why) => this.#lost(writer, why),
       }),
-      batches,
+      batches: new Map(),
       alive: true,
     };
     return writer;
@@ -279,9 +278,7 @@ function serve(): void {
         });
         replies.push({ result });
       } catch (err) {
-        const error = err instanceof NpyallocError
-          ? err
-          : new NpyallocError("E_IO", err instanceof Error ? err.message : String(err));
+        const error = toNpyallocError(err);
         replies.push({ error: { code: error.code, message: error.message } });
       }
     }
