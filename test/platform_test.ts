@@ -290,8 +290,10 @@ describe("fileLinker", () => {
     const calls: string[] = [];
     const link = fileLinkerWithLibc({
       access: () => 0,
-      linkat(_oldDir, oldPath, _newDir, newPath) {
-        calls.push(`${new TextDecoder().decode(oldPath)} ${new TextDecoder().decode(newPath)}`);
+      linkat(oldDir, oldPath, _newDir, newPath) {
+        calls.push(
+          `${oldDir} ${new TextDecoder().decode(oldPath)} ${new TextDecoder().decode(newPath)}`,
+        );
         last = errnos.shift() ?? 0;
         return last === 0 ? 0 : -1;
       },
@@ -302,8 +304,51 @@ describe("fileLinker", () => {
       assert.equal((err as { code?: string }).code, "EEXIST");
       return true;
     });
-    assert.deepEqual(calls, ["/proc/self/fd/7\0 /x/a.npy\0", "/proc/self/fd/7\0 /x/a.npy\0"]);
+    assert.deepEqual(calls, ["7 \0 /x/a.npy\0", "7 \0 /x/a.npy\0"]);
     assert.throws(() => link(-1, "/x/a.npy"), TypeError);
+  });
+
+  test("falls back to /proc/self/fd when the kernel refuses AT_EMPTY_PATH, for good", () => {
+    const calls: string[] = [];
+    let last = 0;
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const link = fileLinkerWithLibc({
+      access: () => 0,
+      linkat(oldDir, oldPath, _newDir, newPath, flags) {
+        calls.push(`${oldDir} ${decode(oldPath)} ${decode(newPath)} ${flags}`);
+        // A kernel before 6.10, to a process without CAP_DAC_READ_SEARCH.
+        last = flags === 0x1000 ? 2 : 0;
+        return last === 0 ? 0 : -1;
+      },
+      errno: () => last,
+    });
+    assert.ok(link !== null);
+    link(5, "/x/a.npy");
+    link(6, "/x/b.npy");
+    assert.deepEqual(calls, [
+      "5 \0 /x/a.npy\0 4096",
+      "-100 /proc/self/fd/5\0 /x/a.npy\0 1024",
+      "-100 /proc/self/fd/6\0 /x/b.npy\0 1024",
+    ]);
+  });
+
+  test("an ENOENT that /proc confirms (the folder is gone) is thrown, and AT_EMPTY_PATH kept", () => {
+    const flagsSeen: number[] = [];
+    const link = fileLinkerWithLibc({
+      access: () => 0,
+      linkat(_oldDir, _oldPath, _newDir, _newPath, flags) {
+        flagsSeen.push(flags);
+        return -1;
+      },
+      errno: () => 2,
+    });
+    assert.ok(link !== null);
+    assert.throws(() => link(5, "/gone/a.npy"), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "ENOENT");
+      return true;
+    });
+    assert.throws(() => link(5, "/gone/a.npy"), /ENOENT/);
+    assert.deepEqual(flagsSeen, [0x1000, 0x400, 0x1000, 0x400]);
   });
 });
 

@@ -6,6 +6,7 @@ import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
 import type { PlannedArray } from "../src/plan/targets.ts";
 import { buildReport, fillToJson, plannedOutcome, type ReportInput } from "../src/report/report.ts";
+import { toJson } from "../src/json.ts";
 import { reportText, writeReport } from "../src/report/write_report.ts";
 import { VERSION } from "../src/version.ts";
 import { withTempDir } from "./_support/temp.ts";
@@ -172,10 +173,33 @@ describe("buildReport", () => {
       { array: wide, status: "planned" },
       { array: nan, status: "planned" },
     ])));
-    assert.ok(text.includes('"fill": 18446744073709551615'));
+    assert.ok(text.includes('"fill":18446744073709551615'));
     assert.ok(text.includes("1152921504606846976"));
-    assert.ok(text.includes('"fill": "nan"'));
+    assert.ok(text.includes('"fill":"nan"'));
     assert.ok(text.endsWith("}\n"));
+    assert.equal(JSON.parse(text).arrays[0].fill, Number(2n ** 64n - 1n));
+  });
+
+  test("the text has one line per array and per filesystem, the rest indented", () => {
+    const text = reportText(buildReport(input([
+      { array: images, status: "planned" },
+      { array: images, status: "planned" },
+    ])));
+    const lines = text.split("\n");
+    const arrays = lines.indexOf('  "arrays": [');
+    assert.ok(arrays > 0, text);
+    assert.match(lines[arrays + 1]!, /^ {4}\{"path":.*\},$/);
+    assert.match(lines[arrays + 2]!, /^ {4}\{"path":.*\}$/);
+    assert.equal(lines[arrays + 3], "  ],");
+    assert.ok(lines.includes('  "report_version": 1,'));
+    assert.ok(lines.includes('    "created": 0,'), "the summary is indented");
+    assert.deepEqual(
+      JSON.parse(text),
+      JSON.parse(toJson(buildReport(input([
+        { array: images, status: "planned" },
+        { array: images, status: "planned" },
+      ])))),
+    );
   });
 });
 

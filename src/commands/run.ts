@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { NpyallocError } from "../errors.ts";
 import { loadManifest, ManifestError } from "../manifest/mod.ts";
+import { folderOf } from "../manifest/paths.ts";
 import type { LoadedManifest } from "../manifest/types.ts";
 import {
   type FilesystemBudget,
@@ -328,7 +329,7 @@ export async function runCommand(
     // A dead run's temporary files hold space that the check must not count against this run;
     // removing them touches no target. The report's folder holds a dead run's report temp.
     if (!s.dryRun) {
-      const folders = new Set(plan.map((p) => path.dirname(p.array.target)));
+      const folders = new Set(plan.map((p) => folderOf(p.array.target)));
       if (s.reportTo !== "-") folders.add(path.dirname(path.resolve(s.reportTo)));
       removeStaleTemps(folders);
     }

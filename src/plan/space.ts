@@ -30,6 +30,7 @@ import { statfsSync, statSync } from "node:fs";
 import { formatBytes } from "../format.ts";
 import { mapOsError, NpyallocError } from "../errors.ts";
 import { folderOf } from "../manifest/paths.ts";
+import type { ArrayLayout } from "../npy/layout.ts";
 import type { PlannedArray } from "./targets.ts";
 
 /** A `--min-free` headroom: a byte count, or a percentage of each filesystem's size. */
@@ -264,17 +265,23 @@ function budgetOf(tally: Tally, minFree: SizeSpec | undefined, jobs: bigint): Fi
   }
   const block = fs.bsize > 0n ? fs.bsize : 1n;
   const roundUp = (n: bigint) => ((n + block - 1n) / block) * block;
+  // The arrays of one manifest entry share their layout: each layout is charged once, times
+  // the number of its arrays (bigint arithmetic per array took milliseconds per 10,000).
+  const perLayout = new Map<ArrayLayout, number>();
+  for (const { array } of tally.arrays) {
+    perLayout.set(array.layout, (perLayout.get(array.layout) ?? 0) + 1);
+  }
   let required = 0n;
   let committed = 0n;
   let metadataBlocks = 0n;
-  for (const { array } of tally.arrays) {
-    const layout = array.layout;
+  for (const [layout, count] of perLayout) {
+    const times = BigInt(count);
     const charged = layout.allocation === "sparse"
       ? roundUp(BigInt(layout.header.length))
       : roundUp(layout.fileBytes);
-    required += charged;
-    if (layout.allocation === "sparse") committed += roundUp(layout.fileBytes) - charged;
-    metadataBlocks += 1n + charged / DATA_BYTES_PER_METADATA_BLOCK;
+    required += charged * times;
+    if (layout.allocation === "sparse") committed += (roundUp(layout.fileBytes) - charged) * times;
+    metadataBlocks += (1n + charged / DATA_BYTES_PER_METADATA_BLOCK) * times;
   }
   const files = BigInt(tally.arrays.length);
   const inFlight = jobs < files ? jobs : files;

@@ -19,7 +19,7 @@ import type { ArrayOutcome } from "../report/report.ts";
 import { fsyncDir } from "./write_file.ts";
 import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
 import type { Progress } from "./progress.ts";
-import { WriterPool } from "./writer_pool.ts";
+import { type PoolItem, WriterPool } from "./writer_pool.ts";
 
 /** Options of {@linkcode executePlan}. */
 export interface ExecuteOptions {
@@ -128,6 +128,35 @@ async function raceLoser(planned: PlannedArray, err: NpyallocError): Promise<Arr
   };
 }
 
+/** The outcome of an array written as planned. */
+function writtenOutcome(
+  planned: PlannedArray,
+  result: CreateResult,
+  durationMs: number,
+): ArrayOutcome {
+  return {
+    array: planned.array,
+    status: planned.action === "replace" ? "replaced" : "created",
+    reason: planned.reason,
+    allocatedBy: result.allocatedBy,
+    bytesWritten: result.bytesWritten,
+    bytesReserved: result.bytesReserved,
+    durationMs,
+  };
+}
+
+/** The outcome of an array whose write failed, after a re-check when another run won a race. */
+async function failedOutcome(
+  planned: PlannedArray,
+  error: NpyallocError,
+  durationMs: number,
+): Promise<ArrayOutcome> {
+  const { array } = planned;
+  if (error.code === "E_INTERRUPTED") return { array, status: "interrupted", error, durationMs };
+  const lost = await raceLoser(planned, error);
+  return { ...(lost ?? { array, status: "failed", error }), durationMs };
+}
+
 async function executeOne(
   planned: PlannedArray,
   options: ExecuteOptions,
@@ -160,21 +189,9 @@ async function executeOne(
       onProgress,
     });
     for (const folder of result.changedFolders) folders.add(folder);
-    return {
-      array,
-      status: planned.action === "replace" ? "replaced" : "created",
-      reason: planned.reason,
-      allocatedBy: result.allocatedBy,
-      bytesWritten: result.bytesWritten,
-      bytesReserved: result.bytesReserved,
-      durationMs: performance.now() - started,
-    };
+    return writtenOutcome(planned, result, performance.now() - started);
   } catch (err) {
-    const error = toNpyallocError(err);
-    const durationMs = performance.now() - started;
-    if (error.code === "E_INTERRUPTED") return { array, status: "interrupted", error, durationMs };
-    const lost = await raceLoser(planned, error);
-    return { ...(lost ?? { array, status: "failed", error }), durationMs };
+    return await failedOutcome(planned, toNpyallocError(err), performance.now() - started);
   }
 }
 
@@ -199,44 +216,79 @@ export async function executePlan(
       syncFolder: false,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-  const pool = options.pool ?? null;
-  const small = (p: PlannedArray) =>
-    (p.action === "create" || p.action === "replace") && isSmall(p.array);
-  const onPool: FileWriter = (target, layout, writeOptions) =>
-    pool?.alive
-      ? pool.write(target, layout, writeOptions)
-      : onThisThread(target, layout, writeOptions);
-
-  const one = async (planned: PlannedArray, write: FileWriter) => {
-    let counted = 0n;
-    const outcome = await executeOne(planned, options, write, folders, (n) => {
-      counted += BigInt(n);
-      options.progress?.bytes(n);
-    });
+  const outcomes = new Array<ArrayOutcome>(plan.length);
+  const finish = (index: number, outcome: ArrayOutcome, counted = 0n) => {
+    outcomes[index] = outcome;
+    const { array } = plan[index] as PlannedArray;
     options.progress?.finished({
-      uncountedBytes: planned.array.layout.fileBytes - counted,
-      path: planned.array.path,
+      uncountedBytes: array.layout.fileBytes - counted,
+      path: array.path,
       status: outcome.status,
-      fileBytes: planned.array.layout.fileBytes,
+      fileBytes: array.layout.fileBytes,
       how: describeHow(outcome),
       durationMs: outcome.durationMs ?? 0,
       error: outcome.error ? outcome.error.message : null,
     });
-    return outcome;
   };
+  const onThread = (index: number) =>
+    limit(async () => {
+      const planned = plan[index] as PlannedArray;
+      let counted = 0n;
+      const outcome = await executeOne(planned, options, onThisThread, folders, (n) => {
+        counted += BigInt(n);
+        options.progress?.bytes(n);
+      });
+      finish(index, outcome, counted);
+    });
+
+  // Small arrays go to the pool all at once, and come back in batches (no promise per array);
+  // the others take turns on this thread, `jobs` at a time.
+  const pool = options.pool ?? null;
+  const pooled: number[] = [];
+  if (pool?.alive && !options.signal?.aborted) {
+    plan.forEach((p, index) => {
+      if ((p.action === "create" || p.action === "replace") && isSmall(p.array)) {
+        pooled.push(index);
+      }
+    });
+  }
+  const inPool = new Uint8Array(plan.length);
+  for (const index of pooled) inPool[index] = 1;
   const stop = () => pool?.abort();
   options.signal?.addEventListener("abort", stop);
-  let outcomes: ArrayOutcome[];
   try {
-    // Small arrays go to the pool all at once (its threads write one array each at a time);
-    // the others take turns on this thread, `jobs` at a time.
-    outcomes = await Promise.all(
-      plan.map((planned) =>
-        pool !== null && small(planned)
-          ? one(planned, onPool)
-          : limit(() => one(planned, onThisThread))
-      ),
+    const others = Promise.all(
+      plan.map((_, index) => inPool[index] === 1 ? null : onThread(index)),
     );
+    const rechecks: Promise<void>[] = [];
+    const lost: number[] = [];
+    await pool?.writeEach(
+      pooled.map((index): PoolItem => {
+        const { array, action } = plan[index] as PlannedArray;
+        return {
+          target: array.target,
+          layout: array.layout,
+          fsync: options.fsync,
+          replace: action === "replace",
+        };
+      }),
+      (k, outcome) => {
+        const index = pooled[k] as number;
+        const planned = plan[index] as PlannedArray;
+        if (outcome.kind === "lost") {
+          lost.push(index);
+        } else if (outcome.kind === "written") {
+          for (const folder of outcome.result.changedFolders) folders.add(folder);
+          finish(index, writtenOutcome(planned, outcome.result, outcome.durationMs));
+        } else {
+          rechecks.push(
+            failedOutcome(planned, outcome.error, outcome.durationMs).then((o) => finish(index, o)),
+          );
+        }
+      },
+    );
+    // What no worker was left to write is written here.
+    await Promise.all([others, ...rechecks, ...lost.map(onThread)]);
   } finally {
     options.signal?.removeEventListener("abort", stop);
   }

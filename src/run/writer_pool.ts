@@ -24,20 +24,37 @@ import { type ErrorCode, NpyallocError, toNpyallocError } from "../errors.ts";
 import { loadPlatform } from "../platform/mod.ts";
 import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
 import { parentLink, startThread, type ThreadHandle } from "./_thread.ts";
+import { folderOf } from "../manifest/paths.ts";
 
 /** Tags the messages of a pool and its workers, so that no other message is taken for one. */
 const TAG = "npyalloc-writer";
 
-/** What a worker needs to write one array. */
-interface WriteRequest {
+/** One array for a worker to write. */
+export interface PoolItem {
+  /** Where the file goes. */
   readonly target: string;
-  /** Index of the layout in the batch's `layouts`. */
-  readonly layout: number;
+  /** What goes in it. */
+  readonly layout: WritableLayout;
+  /** fsync the file (the folder is left to the caller). */
   readonly fsync: boolean;
+  /** Replace an existing file at the path. */
   readonly replace: boolean;
 }
 
-/** Several requests, written one after the other by one worker. */
+/**
+ * What became of one item: written, failed (with the error `createArrayFile` threw, its code
+ * and message kept), or `lost`: not written because no worker was left to write it (a worker
+ * that failed may have named its file before failing; writing it again finds it there).
+ */
+export type PoolOutcome =
+  | { readonly kind: "written"; readonly result: CreateResult; readonly durationMs: number }
+  | { readonly kind: "failed"; readonly error: NpyallocError; readonly durationMs: number }
+  | { readonly kind: "lost"; readonly why: string };
+
+/**
+ * Several arrays, written one after the other by one worker. Columns rather than one object
+ * per array: a message costs what cloning it costs.
+ */
 interface BatchMessage {
   readonly tag: typeof TAG;
   readonly type: "batch";
@@ -47,39 +64,68 @@ interface BatchMessage {
    * arrays from thread to thread is what a message costs most.
    */
   readonly layouts: readonly WritableLayout[];
-  readonly requests: readonly WriteRequest[];
+  readonly targets: readonly string[];
+  /** Per array, the index of its layout in `layouts`. */
+  readonly layoutOf: Uint16Array;
+  /** Per array, {@linkcode FSYNC} and {@linkcode REPLACE} bits. */
+  readonly flags: Uint8Array;
 }
 
-/** What a worker did with one request. */
-type WriteReply =
-  | { readonly result: CreateResult }
-  | { readonly error: { readonly code: ErrorCode; readonly message: string } };
+const FSYNC = 1;
+const REPLACE = 2;
 
-/** A worker's answer to a batch, one reply per request in order. */
+/** `allocatedBy` as a number in a reply; 0 for an array that failed. */
+const ALLOCATED_BY: readonly (CreateResult["allocatedBy"] | null)[] = [
+  null,
+  "fallocate",
+  "zeros",
+  "write",
+  "truncate",
+];
+
+/** A worker's answer to a batch, in columns, one entry per array in order. */
 interface BatchReply {
   readonly tag: typeof TAG;
   readonly id: number;
-  readonly replies: readonly WriteReply[];
+  /** Index in {@linkcode ALLOCATED_BY}; 0 where the array failed. */
+  readonly how: Uint8Array;
+  readonly written: BigUint64Array;
+  readonly reserved: BigUint64Array;
+  readonly durations: Float64Array;
+  /** `changedFolders`, or `null` where it is just the target's folder (nearly always). */
+  readonly folders: readonly (readonly string[] | null)[];
+  readonly errors: readonly {
+    readonly index: number;
+    readonly code: ErrorCode;
+    readonly message: string;
+  }[];
 }
 
-interface Queued {
-  readonly target: string;
-  readonly layout: WritableLayout;
-  readonly options: PoolWriteOptions;
-  readonly resolve: (result: CreateResult) => void;
-  readonly reject: (err: NpyallocError) => void;
+/** Items handed to the pool together, and who is told what became of each. */
+interface Group {
+  readonly items: readonly PoolItem[];
+  readonly done: (index: number, outcome: PoolOutcome) => void;
+  left: number;
+  readonly finished: () => void;
+}
+
+/** Items `start` to `end` (exclusive) of a group. */
+interface Slice {
+  readonly group: Group;
+  start: number;
+  readonly end: number;
 }
 
 interface Writer {
   readonly thread: ThreadHandle;
   /** Batches sent and not answered, by id. */
-  readonly batches: Map<number, readonly Queued[]>;
+  readonly batches: Map<number, Slice>;
   alive: boolean;
 }
 
 /** Batches a worker holds at once: one being written, one ready to start. */
 const BATCHES_IN_FLIGHT = 2;
-/** The most requests in one batch; fewer when the queue is short, so that work is shared. */
+/** The most arrays in one batch; fewer when the queue is short, so that work is shared. */
 const MAX_BATCH = 128;
 
 /** Options of {@linkcode WriterPool.write}. */
@@ -94,7 +140,10 @@ export interface PoolWriteOptions {
 export class WriterPool {
   readonly #writers: Writer[];
   readonly #onLost: ((why: string) => void) | undefined;
-  readonly #queue: Queued[] = [];
+  /** Slices not yet sent, in order. */
+  readonly #queue: Slice[] = [];
+  /** Items in `#queue`. */
+  #queued = 0;
   #nextId = 0;
   #pumpScheduled = false;
 
@@ -129,43 +178,85 @@ export class WriterPool {
 
   #answer(writer: Writer, reply: BatchReply): void {
     if (reply?.tag !== TAG) return;
-    const batch = writer.batches.get(reply.id);
-    if (batch === undefined) return;
+    const slice = writer.batches.get(reply.id);
+    if (slice === undefined) return;
     writer.batches.delete(reply.id);
-    batch.forEach((queued, i) => {
-      const answer = reply.replies[i];
-      if (answer === undefined) {
-        queued.reject(new NpyallocError("E_IO", "A writer thread gave no answer"));
-      } else if ("result" in answer) {
-        queued.resolve(answer.result);
-      } else {
-        queued.reject(new NpyallocError(answer.error.code, answer.error.message));
+    const errors = new Map(reply.errors.map((e) => [e.index, e]));
+    for (let i = 0; i < slice.end - slice.start; i++) {
+      const allocatedBy = ALLOCATED_BY[reply.how[i] ?? 0] ?? null;
+      const durationMs = reply.durations[i] ?? 0;
+      if (allocatedBy === null) {
+        const e = errors.get(i);
+        const error = e === undefined
+          ? new NpyallocError("E_IO", "A writer thread gave no answer")
+          : new NpyallocError(e.code, e.message);
+        settle(slice.group, slice.start + i, { kind: "failed", error, durationMs });
+        continue;
       }
-    });
+      const item = slice.group.items[slice.start + i] as PoolItem;
+      settle(slice.group, slice.start + i, {
+        kind: "written",
+        result: {
+          allocatedBy,
+          bytesWritten: reply.written[i] ?? 0n,
+          bytesReserved: reply.reserved[i] ?? 0n,
+          changedFolders: reply.folders[i] ?? [folderOf(item.target)],
+        },
+        durationMs,
+      });
+    }
     this.#pump();
   }
 
-  /** A worker failed: what it held goes to the others, or fails when none is left. */
+  /** A worker failed: what it held goes to the others, or is lost when none is left. */
   #lost(writer: Writer, why: string): void {
     writer.alive = false;
     this.#onLost?.(why);
-    // A request the worker was writing may have been written; the caller's re-check of a
+    // An array the worker was writing may have been written; the caller's re-check of a
     // target that exists tells, as for a race with another run.
-    const orphans = [...writer.batches.values()].flat();
+    const orphans = [...writer.batches.values()];
     writer.batches.clear();
+    this.#queue.unshift(...orphans);
+    for (const slice of orphans) this.#queued += slice.end - slice.start;
     if (this.alive) {
-      this.#queue.unshift(...orphans);
       this.#pump();
       return;
     }
-    for (const q of [...orphans, ...this.#queue.splice(0)]) {
-      q.reject(new NpyallocError("E_IO", `A writer thread stopped: ${why}`));
+    for (const slice of this.#takeAll()) {
+      for (let i = slice.start; i < slice.end; i++) settle(slice.group, i, { kind: "lost", why });
     }
   }
 
   /** Whether a worker is still running: when none is, {@linkcode write} rejects. */
   get alive(): boolean {
     return this.#writers.some((w) => w.alive);
+  }
+
+  /**
+   * Creates the files of many arrays on the workers, like `createArrayFile` with
+   * `syncFolder: false`, in batches, and tells `done` what became of each as it is known.
+   *
+   * @param items The arrays.
+   * @param done Told, once per item, its index in `items` and its outcome.
+   * @returns Resolves once every item has had its outcome.
+   */
+  writeEach(
+    items: readonly PoolItem[],
+    done: (index: number, outcome: PoolOutcome) => void,
+  ): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return new Promise((finished) => {
+      const group: Group = { items, done, left: items.length, finished };
+      if (!this.alive) {
+        for (let i = 0; i < items.length; i++) {
+          settle(group, i, { kind: "lost", why: "no writer thread is running" });
+        }
+        return;
+      }
+      this.#queue.push({ group, start: 0, end: items.length });
+      this.#queued += items.length;
+      this.#pump();
+    });
   }
 
   /**
@@ -184,8 +275,19 @@ export class WriterPool {
       return Promise.reject(new NpyallocError("E_IO", "No writer thread is running"));
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ target, layout, options, resolve, reject });
-      // Requests made in one go (a whole plan starts at once) are batched before any is sent.
+      const group: Group = {
+        items: [{ target, layout, fsync: options.fsync, replace: options.replace }],
+        done: (_, outcome) => {
+          if (outcome.kind === "written") resolve(outcome.result);
+          else if (outcome.kind === "failed") reject(outcome.error);
+          else reject(new NpyallocError("E_IO", `A writer thread stopped: ${outcome.why}`));
+        },
+        left: 1,
+        finished: () => {},
+      };
+      this.#queue.push({ group, start: 0, end: 1 });
+      this.#queued++;
+      // Requests made in one go are batched before any is sent.
       if (!this.#pumpScheduled) {
         this.#pumpScheduled = true;
         setTimeout(() => {
@@ -196,27 +298,49 @@ export class WriterPool {
     });
   }
 
-  /** Sends queued requests to the workers that have room for a batch. */
+  /** Sends queued items to the workers that have room for a batch. */
   #pump(): void {
     const live = this.#writers.filter((w) => w.alive);
     for (const writer of live) {
-      while (writer.batches.size < BATCHES_IN_FLIGHT && this.#queue.length > 0) {
+      while (writer.batches.size < BATCHES_IN_FLIGHT && this.#queued > 0) {
         const size = Math.min(
           MAX_BATCH,
-          Math.ceil(this.#queue.length / (live.length * BATCHES_IN_FLIGHT)),
+          Math.ceil(this.#queued / (live.length * BATCHES_IN_FLIGHT)),
         );
-        const batch = this.#queue.splice(0, size);
+        const slice = this.#take(size);
         const id = this.#nextId++;
-        writer.batches.set(id, batch);
-        writer.thread.post(batchMessage(id, batch));
+        writer.batches.set(id, slice);
+        writer.thread.post(batchMessage(id, slice));
       }
     }
   }
 
+  /** Up to `size` items from the head of the queue, all of one group. */
+  #take(size: number): Slice {
+    const head = this.#queue[0] as Slice;
+    const end = Math.min(head.end, head.start + size);
+    const slice = { group: head.group, start: head.start, end };
+    head.start = end;
+    if (head.start === head.end) this.#queue.shift();
+    this.#queued -= end - slice.start;
+    return slice;
+  }
+
+  #takeAll(): Slice[] {
+    this.#queued = 0;
+    return this.#queue.splice(0);
+  }
+
   /** Stops the writes in progress at their next chunk and refuses the ones not started. */
   abort(): void {
-    for (const q of this.#queue.splice(0)) {
-      q.reject(new NpyallocError("E_INTERRUPTED", "Interrupted before it started"));
+    for (const slice of this.#takeAll()) {
+      for (let i = slice.start; i < slice.end; i++) {
+        settle(slice.group, i, {
+          kind: "failed",
+          error: new NpyallocError("E_INTERRUPTED", "Interrupted before it started"),
+          durationMs: 0,
+        });
+      }
     }
     for (const w of this.#writers) if (w.alive) w.thread.post({ tag: TAG, type: "abort" });
   }
@@ -230,11 +354,21 @@ export class WriterPool {
   }
 }
 
-/** The message that carries `batch`: only what writing needs crosses the thread boundary. */
-function batchMessage(id: number, batch: readonly Queued[]): BatchMessage {
+function settle(group: Group, index: number, outcome: PoolOutcome): void {
+  group.done(index, outcome);
+  if (--group.left === 0) group.finished();
+}
+
+/** The message that carries `slice`: only what writing needs crosses the thread boundary. */
+function batchMessage(id: number, slice: Slice): BatchMessage {
+  const count = slice.end - slice.start;
   const layouts: WritableLayout[] = [];
   const indexOf = new Map<WritableLayout, number>();
-  const requests = batch.map(({ target, layout, options }): WriteRequest => {
+  const targets = new Array<string>(count);
+  const layoutOf = new Uint16Array(count);
+  const flags = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const { target, layout, fsync, replace } = slice.group.items[slice.start + i] as PoolItem;
     let index = indexOf.get(layout);
     if (index === undefined) {
       index = layouts.push({
@@ -247,9 +381,11 @@ function batchMessage(id: number, batch: readonly Queued[]): BatchMessage {
       }) - 1;
       indexOf.set(layout, index);
     }
-    return { target, layout: index, fsync: options.fsync, replace: options.replace };
-  });
-  return { tag: TAG, type: "batch", id, layouts, requests };
+    targets[i] = target;
+    layoutOf[i] = index;
+    flags[i] = (fsync ? FSYNC : 0) | (replace ? REPLACE : 0);
+  }
+  return { tag: TAG, type: "batch", id, layouts, targets, layoutOf, flags };
 }
 
 /** The worker's side: serves batches until the pool terminates the thread. */
@@ -257,32 +393,53 @@ function serve(): void {
   const link = parentLink();
   if (link === null) return;
   // Loaded (and its libc bound) while the parent still checks the plan. A failure here is
-  // answered request by request, where `platform` is awaited; the warm-up itself never throws.
+  // answered array by array, where `platform` is awaited; the warm-up itself never throws.
   const platform = loadPlatform();
   platform.then((p) => p.fileLinker?.()).catch(() => {});
   const controller = new AbortController();
   const write = async (message: BatchMessage) => {
-    const replies: WriteReply[] = [];
-    for (const request of message.requests) {
+    const count = message.targets.length;
+    const how = new Uint8Array(count);
+    const written = new BigUint64Array(count);
+    const reserved = new BigUint64Array(count);
+    const durations = new Float64Array(count);
+    const folders = new Array<readonly string[] | null>(count).fill(null);
+    const errors: { index: number; code: ErrorCode; message: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
       try {
         if (controller.signal.aborted) {
           throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
         }
-        const layout = message.layouts[request.layout];
+        const layout = message.layouts[message.layoutOf[i] as number];
         if (layout === undefined) throw new NpyallocError("E_IO", "A batch without its layout");
-        const result = await createArrayFile(request.target, layout, await platform, {
-          fsync: request.fsync,
+        const flags = message.flags[i] as number;
+        const result = await createArrayFile(message.targets[i] as string, layout, await platform, {
+          fsync: (flags & FSYNC) !== 0,
           syncFolder: false,
-          replace: request.replace,
+          replace: (flags & REPLACE) !== 0,
           signal: controller.signal,
         });
-        replies.push({ result });
+        how[i] = ALLOCATED_BY.indexOf(result.allocatedBy);
+        written[i] = result.bytesWritten;
+        reserved[i] = result.bytesReserved;
+        if (result.changedFolders.length !== 1) folders[i] = result.changedFolders;
       } catch (err) {
         const error = toNpyallocError(err);
-        replies.push({ error: { code: error.code, message: error.message } });
+        errors.push({ index: i, code: error.code, message: error.message });
       }
+      durations[i] = performance.now() - started;
     }
-    const reply: BatchReply = { tag: TAG, id: message.id, replies };
+    const reply: BatchReply = {
+      tag: TAG,
+      id: message.id,
+      how,
+      written,
+      reserved,
+      durations,
+      folders,
+      errors,
+    };
     link.post(reply);
   };
   // Batches are written one after the other, in the order they came.
