@@ -11,6 +11,9 @@ import { NpyallocError } from "../src/errors.ts";
 import { parseDType } from "../src/npy/dtype.ts";
 import { layoutArray } from "../src/npy/layout.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
+import { loadManifest } from "../src/manifest/mod.ts";
+import { classifyTargets } from "../src/plan/targets.ts";
+import { executePlan } from "../src/run/execute.ts";
 import { createArrayFile } from "../src/run/write_file.ts";
 import { WriterPool } from "../src/run/writer_pool.ts";
 import { openFilesBelow, runCli } from "./_support/fault.ts";
@@ -104,6 +107,38 @@ describe("WriterPool", () => {
         assert.equal(fs.statSync(path.join(dir, file)).size, Number(layouts[1]!.fileBytes));
       }
       assert.deepEqual(openFilesBelow(process.pid, dir), []);
+    });
+  });
+});
+
+describe("executePlan with writer threads", () => {
+  test("arrays that no thread is left to write are written on the main thread", async () => {
+    await withTempDir("pool-lost", async (dir) => {
+      const file = path.join(dir, "m.yaml");
+      fs.writeFileSync(
+        file,
+        "version: 1\narrays:\n  - path: out/x-{i:03d}.npy\n" +
+          "    foreach: { i: { range: [0, 600] } }\n    shape: [8, 8]\n    dtype: float32\n",
+      );
+      const plan = await classifyTargets(loadManifest(file).arrays, { force: false });
+      const lost: string[] = [];
+      const pool = new WriterPool(
+        2,
+        (why) => lost.push(why),
+        new URL("./_support/failing_writer.ts", import.meta.url),
+      );
+      pools.push(pool);
+      const outcomes = await executePlan(plan, { platform, jobs: 4, fsync: false, pool });
+      assert.ok(lost.length >= 1, "the threads' failure was reported");
+      assert.match(lost[0]!, /fails on purpose/);
+      assert.equal(outcomes.length, 600);
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, "created", outcome.error?.message ?? outcome.array.path);
+        assert.equal(
+          fs.statSync(outcome.array.target).size,
+          Number(outcome.array.layout.fileBytes),
+        );
+      }
     });
   });
 });

@@ -277,8 +277,9 @@ export function buildReport(input: ReportInput): Report {
       : { path: input.manifest.path, sha256: input.manifest.sha256 },
     started_at: input.startedAt.toISOString(),
     finished_at: input.finishedAt.toISOString(),
-    duration_ms: input.durationMs ??
-      Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
+    duration_ms: microseconds(
+      input.durationMs ?? Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
+    ),
     options: reportOptions(input.options),
     shard: input.shard ?? null,
     filesystems: (input.filesystems ?? []).map(filesystemReport),
@@ -363,7 +364,7 @@ function arrayReport(outcome: ArrayOutcome): ArrayReport {
     file_bytes: exactNumber(layout.fileBytes),
     status: outcome.status,
     reason: outcome.reason ?? null,
-    duration_ms: outcome.durationMs ?? null,
+    duration_ms: outcome.durationMs == null ? null : microseconds(outcome.durationMs),
     error: reportError(outcome.error ?? null),
   };
 }
@@ -394,4 +395,9 @@ function filesystemReport(budget: FilesystemBudget): FilesystemReport {
     shortfall_bytes: exactNumber(budget.shortfall_bytes),
     shortfall_inodes: budget.shortfall_inodes,
   };
+}
+
+/** Milliseconds rounded to the microsecond: what a clock here can tell, without float noise. */
+function microseconds(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

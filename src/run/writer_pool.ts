@@ -152,21 +152,26 @@ export class WriterPool {
    *
    * @param threads How many workers, `>= 1`.
    * @param onLost Told why, when a worker fails (to load, or later).
+   * @param module The module the workers load; this one unless a test gives another.
    * @throws {TypeError} `threads` is not an integer `>= 1`.
    */
-  constructor(threads: number, onLost?: (why: string) => void) {
+  constructor(
+    threads: number,
+    onLost?: (why: string) => void,
+    module: URL = new URL(import.meta.url),
+  ) {
     if (!Number.isSafeInteger(threads) || threads < 1) {
       throw new TypeError(
         `Cannot start a writer pool: threads must be an integer >= 1, got ${threads}`,
       );
     }
     this.#onLost = onLost;
-    this.#writers = Array.from({ length: threads }, () => this.#spawn());
+    this.#writers = Array.from({ length: threads }, () => this.#spawn(module));
   }
 
-  #spawn(): Writer {
+  #spawn(module: URL): Writer {
     const writer: Writer = {
-      thread: startThread(new URL(import.meta.url), TAG, {
+      thread: startThread(module, TAG, {
         message: (data) => this.#answer(writer, data as BatchReply),
         failed: (why) => this.#lost(writer, why),
       }),
