@@ -3,11 +3,41 @@ import assert from "node:assert/strict";
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NpyallocError } from "../src/errors.ts";
-import { writePattern, writeZeros } from "../src/run/fill_writer.ts";
+import {
+  type DirectWriter,
+  type FillWriteOptions,
+  writePattern,
+  writePatternDirect,
+  writeZeros,
+} from "../src/run/fill_writer.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
 import { withTempDir } from "./_support/temp.ts";
-import { mountSkip, withTmpfs } from "./_support/mounts.ts";
+import { mountSkip, withLoopFilesystem, withTmpfs } from "./_support/mounts.ts";
 
 const MiB = 1024 * 1024;
+
+/** Writes a pattern as `writePattern` does. */
+type Writer = (
+  fd: number,
+  offset: bigint,
+  count: bigint,
+  element: Uint8Array,
+  options: FillWriteOptions,
+) => Promise<bigint>;
+
+const platform = await loadPlatform();
+const directIo = platform.directIo?.() ?? null;
+const directWriter: DirectWriter | null = directIo === null || platform.writeAt === undefined
+  ? null
+  : { io: directIo, writeAt: platform.writeAt };
+
+/** `writePatternDirect`, failing when it declines to write. */
+const direct: Writer = async (fd, offset, count, el, options) => {
+  assert.ok(directWriter !== null, `${platform.runtime} has no direct I/O`);
+  const written = await writePatternDirect(fd, offset, count, el, directWriter, options);
+  assert.ok(written !== null, "writePatternDirect declined to write");
+  return written;
+};
 
 const skipTinyFs = mountSkip("a 16 MiB tmpfs");
 
@@ -26,7 +56,7 @@ async function checkWrite(
   el: Uint8Array,
   count: number,
   offset: number,
-  options: { chunkBytes?: number; prefix?: number } = {},
+  options: { chunkBytes?: number; prefix?: number; write?: Writer } = {},
 ): Promise<void> {
   await withTempDir("fill", async (dir) => {
     const path = join(dir, "p.bin");
@@ -35,7 +65,7 @@ async function checkWrite(
     const fd = openSync(path, "r+");
     let written: bigint;
     try {
-      written = await writePattern(
+      written = await (options.write ?? writePattern)(
         fd,
         BigInt(offset),
         BigInt(count),
@@ -185,6 +215,123 @@ describe("writePattern", () => {
     });
   });
 });
+
+describe("writePatternDirect", () => {
+  // The middle, from the first 4 KiB boundary to the last, goes with O_DIRECT from a buffer that
+  // starts at the element's phase there; the ends go through the page cache.
+  for (const size of [1, 3, 4, 7, 16, 4099]) {
+    for (const offset of [0, 128, 4000, 4096, 5000]) {
+      test(`${size}-byte element at offset ${offset}, across chunks, the last one short`, async () => {
+        const period = (4096 * size) / gcd(4096, size);
+        const count = Math.ceil((3.5 * period + 4096 * 2 + 77) / size);
+        await checkWrite(element(size), count, offset, { chunkBytes: period, write: direct });
+      });
+    }
+  }
+
+  test("the default chunk, 40 MiB of float32 after a 128-byte header", async () => {
+    await checkWrite(element(4), 10 * MiB + 1, 128, { write: direct });
+  });
+
+  test("overwrites the middle of a file and leaves the rest", async () => {
+    await checkWrite(element(5), 10_000, 6000, { prefix: 200_000, write: direct });
+  });
+
+  test("declines, writing nothing, where there is no aligned block or the chunk is too small", async () => {
+    assert.ok(directWriter !== null, `${platform.runtime} has no direct I/O`);
+    await withTempDir("fill", async (dir) => {
+      const fd = openSync(join(dir, "p.bin"), "w");
+      try {
+        const el = element(3);
+        assert.equal(await writePatternDirect(fd, 128n, 1000n, el, directWriter), null);
+        assert.equal(
+          await writePatternDirect(fd, 0n, 100_000n, el, directWriter, { chunkBytes: 4096 }),
+          null,
+          "a chunk must hold a whole number of 4 KiB blocks and of elements",
+        );
+        const refusing: DirectWriter = {
+          io: { setDirect: () => false, alignedBuffer: directWriter.io.alignedBuffer },
+          writeAt: directWriter.writeAt,
+        };
+        assert.equal(await writePatternDirect(fd, 0n, 100_000n, el, refusing), null);
+        assert.equal(fstatSync(fd).size, 0);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("leaves the file without O_DIRECT, also when the write fails", async () => {
+    assert.ok(directWriter !== null, `${platform.runtime} has no direct I/O`);
+    await withTempDir("fill", async (dir) => {
+      const fd = openSync(join(dir, "p.bin"), "w");
+      const calls: boolean[] = [];
+      const failing: DirectWriter = {
+        io: {
+          setDirect: (f, on) => (calls.push(on), directWriter.io.setDirect(f, on)),
+          alignedBuffer: directWriter.io.alignedBuffer,
+        },
+        writeAt: () => {
+          throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+        },
+      };
+      try {
+        await assert.rejects(
+          writePatternDirect(fd, 0n, 1_000_000n, element(4), failing),
+          (err: unknown) => err instanceof NpyallocError && err.code === "E_NO_SPACE",
+        );
+        assert.deepEqual(calls, [true, false]);
+        // Unaligned writes work again: the descriptor is back to the page cache.
+        writeFileSync(fd, new Uint8Array(3));
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("an aborted signal stops the write with E_INTERRUPTED", async () => {
+    assert.ok(directWriter !== null, `${platform.runtime} has no direct I/O`);
+    await withTempDir("fill", async (dir) => {
+      const fd = openSync(join(dir, "p.bin"), "w");
+      try {
+        const controller = new AbortController();
+        controller.abort(new Error("stop"));
+        await assert.rejects(
+          writePatternDirect(fd, 0n, 1_000_000n, element(4), directWriter, {
+            signal: controller.signal,
+          }),
+          (err: unknown) => err instanceof NpyallocError && err.code === "E_INTERRUPTED",
+        );
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test(`a full filesystem fails with E_NO_SPACE${skipTinyFs ? ` (skipped: ${skipTinyFs})` : ""}`, {
+    skip: skipTinyFs,
+  }, async () => {
+    await withLoopFilesystem("ext4", { sizeMiB: 16 }, async (dir) => {
+      const fd = openSync(join(dir, "full.bin"), "w");
+      try {
+        await assert.rejects(
+          direct(fd, 0n, BigInt(8 * MiB), element(4), {}),
+          (err: unknown) => {
+            assert.ok(err instanceof NpyallocError);
+            assert.equal(err.code, "E_NO_SPACE");
+            return true;
+          },
+        );
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+});
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
 
 describe("writeZeros", () => {
   test("writes zeros over existing bytes, from an offset", async () => {

@@ -17,6 +17,7 @@ import { NpyallocError } from "../src/errors.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
 import { createNodePlatform } from "../src/platform/node.ts";
 import {
+  directIoWithLibc,
   errnoError,
   fileLinkerWithLibc,
   type LibcFallocate,
@@ -349,6 +350,98 @@ describe("fileLinker", () => {
     });
     assert.throws(() => link(5, "/gone/a.npy"), /ENOENT/);
     assert.deepEqual(flagsSeen, [0x1000, 0x400, 0x1000, 0x400]);
+  });
+});
+
+describe("directIoWithLibc", () => {
+  const O_DIRECT = process.arch === "arm64" ? 0o200000 : 0o40000;
+
+  test("sets and clears O_DIRECT, keeping the other flags; EINVAL means unsupported", () => {
+    let flags = 0o100001;
+    let refuse = false;
+    let last = 0;
+    const calls: string[] = [];
+    const io = directIoWithLibc({
+      fcntl(fd, cmd, arg) {
+        calls.push(`${fd} ${cmd} ${arg}`);
+        if (cmd === 3) return flags;
+        if (refuse) {
+          last = 22;
+          return -1;
+        }
+        flags = arg;
+        return 0;
+      },
+      address: () => 0n,
+      errno: () => last,
+    });
+    assert.ok(io !== null);
+    assert.equal(io.setDirect(5, true), true);
+    assert.equal(flags, 0o100001 | O_DIRECT);
+    assert.equal(io.setDirect(5, false), true);
+    assert.equal(flags, 0o100001);
+    refuse = true;
+    assert.equal(io.setDirect(5, true), false);
+    assert.equal(flags, 0o100001);
+    assert.deepEqual(calls.slice(0, 2), ["5 3 0", `5 4 ${0o100001 | O_DIRECT}`]);
+    assert.throws(() => io.setDirect(-1, true), TypeError);
+  });
+
+  test("retries EINTR and throws other errnos by name", () => {
+    const errnos = [4, 9];
+    let last = 0;
+    const io = directIoWithLibc({
+      fcntl: () => {
+        last = errnos.shift() ?? 0;
+        return last === 0 ? 0 : -1;
+      },
+      address: () => 0n,
+      errno: () => last,
+    });
+    assert.ok(io !== null);
+    assert.throws(() => io.setDirect(3, true), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "EBADF");
+      return true;
+    });
+  });
+
+  test("aligned buffers start at a multiple of the alignment", () => {
+    assert.equal(directIoWithLibc(null), null);
+    for (const base of [0n, 1n, 4095n, 4096n, 12345n]) {
+      let seen: Uint8Array | undefined;
+      const io = directIoWithLibc({
+        fcntl: () => 0,
+        address: (bytes) => ((seen = bytes), base),
+        errno: () => 0,
+      });
+      const buf = io!.alignedBuffer(10_000, 4096);
+      assert.equal(buf.length, 10_000);
+      assert.equal(buf.buffer, seen!.buffer);
+      assert.equal((base + BigInt(buf.byteOffset)) % 4096n, 0n);
+    }
+  });
+
+  test("the real one gives aligned memory on Deno and Bun", {
+    skip: !/^(deno|bun) /.test(platform.runtime) && "no FFI: no direct I/O",
+  }, async () => {
+    const real = await loadPlatform();
+    const io = real.directIo?.();
+    assert.ok(io, "FFI platforms have direct I/O");
+    const buf = io.alignedBuffer(65536, 4096);
+    assert.equal(buf.length, 65536);
+    await withTempDir("platform", (dir) => {
+      const fd = openSync(join(dir, "d.bin"), "w");
+      try {
+        assert.equal(io.setDirect(fd, true), true, "ext4 and tmpfs take O_DIRECT");
+        buf.fill(7);
+        // An unaligned buffer would be refused with EINVAL.
+        assert.equal(real.writeAt?.(fd, buf, 4096), 65536);
+        assert.equal(io.setDirect(fd, false), true);
+      } finally {
+        closeSync(fd);
+      }
+      assert.equal(readFileSync(join(dir, "d.bin")).subarray(4096).every((b) => b === 7), true);
+    });
   });
 });
 

@@ -51,6 +51,47 @@ async function writeWatching(
 
 describe("createArrayFile", () => {
   test(
+    "a synced fill of 64 MiB or more goes to the disk with O_DIRECT, the same bytes",
+    { skip: !hasFfi && "no FFI: no direct I/O" },
+    async () => {
+      const io = platform.directIo?.();
+      assert.ok(io, "the platform has direct I/O");
+      const switched: boolean[] = [];
+      const spying: Platform = {
+        ...platform,
+        directIo: () => ({
+          setDirect: (fd, on) => (switched.push(on), io.setDirect(fd, on)),
+          alignedBuffer: (length, alignment) => io.alignedBuffer(length, alignment),
+        }),
+      };
+      // 68 MiB of int16 -3 plus one element, so that the data ends off a 4 KiB boundary.
+      const big = layoutArray({
+        shape: [34n * 1024n * 1024n + 1n],
+        dtype: parseDType("<i2"),
+        fill: -3,
+      });
+      await withTempDir("write-file", async (dir) => {
+        const synced = await createArrayFile(path.join(dir, "synced.npy"), big, spying, {
+          fsync: true,
+        });
+        assert.deepEqual(switched, [true, false]);
+        await createArrayFile(path.join(dir, "cached.npy"), big, spying, { fsync: false });
+        assert.deepEqual(switched, [true, false], "not without fsync");
+        assert.equal(synced.allocatedBy, "write");
+        assert.equal(synced.bytesWritten, big.fileBytes);
+        assert.ok(
+          fs.readFileSync(path.join(dir, "synced.npy")).equals(
+            fs.readFileSync(path.join(dir, "cached.npy")),
+          ),
+        );
+        const small = layoutArray({ shape: [1000n], dtype: parseDType("<i2"), fill: -3 });
+        await createArrayFile(path.join(dir, "small.npy"), small, spying, { fsync: true });
+        assert.deepEqual(switched, [true, false], "not under 64 MiB");
+      });
+    },
+  );
+
+  test(
     "writes a file with no name and links it when complete on Deno and Bun",
     { skip: !hasFfi && "no FFI: no linker of unnamed files" },
     async () => {

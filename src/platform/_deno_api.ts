@@ -18,12 +18,16 @@ export interface DenoApi {
   readonly permissions: { querySync(descriptor: { name: "ffi" }): { readonly state: string } };
   dlopen(path: string, symbols: Record<string, DenoForeignFunction>): {
     // The libc signatures, but for what Deno returns of an `isize` and a pointer.
-    readonly symbols: Omit<Libc, "errno" | "pwrite"> & {
+    readonly symbols: Omit<Libc, "errno" | "pwrite" | "address"> & {
       pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number | bigint;
       __errno_location(): unknown;
     };
   };
   readonly UnsafePointerView: new (pointer: unknown) => { getInt32(): number };
+  readonly UnsafePointer: {
+    of(bytes: Uint8Array): unknown;
+    value(pointer: unknown): number | bigint;
+  };
 }
 
 /** The running Deno's API (call only on Deno). */

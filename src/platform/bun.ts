@@ -20,6 +20,7 @@ interface BunFfi {
   ): { symbols: Record<string, (...args: unknown[]) => unknown> };
   FFIType: { i32: number; i64: number; u64: number; ptr: number };
   read: { i32(ptr: unknown, byteOffset: number): number };
+  ptr(view: Uint8Array): number;
 }
 
 /** The `Bun` global, reduced to what is read here. */
@@ -39,13 +40,14 @@ function openLibc(ffi: BunFfi | null): Libc | null {
       linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
       pwrite: { args: [i32, ptr, u64, i64], returns: i64 },
       access: { args: [ptr, i32], returns: i32 },
+      fcntl: { args: [i32, i32, i32], returns: i32 },
       __errno_location: { args: [], returns: ptr },
     });
-    const { fallocate, linkat, pwrite, access } = symbols;
+    const { fallocate, linkat, pwrite, access, fcntl } = symbols;
     const errnoLocation = symbols.__errno_location;
     if (
       fallocate === undefined || linkat === undefined || pwrite === undefined ||
-      access === undefined || errnoLocation === undefined
+      access === undefined || fcntl === undefined || errnoLocation === undefined
     ) {
       return null;
     }
@@ -56,6 +58,8 @@ function openLibc(ffi: BunFfi | null): Libc | null {
         Number(linkat(oldDir, oldPath, newDir, newPath, flags)),
       pwrite: (fd, bytes, count, offset) => Number(pwrite(fd, bytes, count, offset)),
       access: (path, mode) => Number(access(path, mode)),
+      fcntl: (fd, cmd, arg) => Number(fcntl(fd, cmd, arg)),
+      address: (bytes) => BigInt(ffi.ptr(bytes)),
       errno: () => {
         const p = errnoLocation();
         return p === null || p === 0 ? 0 : ffi.read.i32(p, 0);

@@ -20,6 +20,7 @@ const SYMBOLS = {
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
   pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -34,6 +35,8 @@ function openLibc(): Libc | null {
         symbols.linkat(oldDir, oldPath, newDir, newPath, flags),
       pwrite: (fd, bytes, count, offset) => Number(symbols.pwrite(fd, bytes, count, offset)),
       access: (path, mode) => symbols.access(path, mode),
+      fcntl: (fd, cmd, arg) => symbols.fcntl(fd, cmd, arg),
+      address: (bytes) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes))),
       errno: () => {
         const p = symbols.__errno_location();
         return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();

@@ -14,6 +14,7 @@
  */
 
 import fs from "node:fs";
+import process from "node:process";
 import { mapOsError } from "../errors.ts";
 
 /** What the core needs from the runtime it runs on. Get one with `loadPlatform()` from `mod.ts`. */
@@ -71,6 +72,36 @@ export interface Platform {
    * @throws {Error} The OS error like `node:fs` throws it (`code` `"ENOSPC"`, ...).
    */
   writeAt?(fd: number, bytes: Uint8Array, position: number): number;
+  /**
+   * Direct I/O (`O_DIRECT`), for large writes that must reach the disk anyway: the data goes from
+   * the caller's buffer to the device, without a copy into the page cache that would then be
+   * written back. Optional: without it (Node.js), every write goes through the page cache.
+   *
+   * @returns The calls, or `null` when this runtime cannot make them.
+   */
+  directIo?(): DirectIo | null;
+}
+
+/** What writing with `O_DIRECT` needs; see {@linkcode Platform.directIo}. */
+export interface DirectIo {
+  /**
+   * Turns `O_DIRECT` on or off for an open file (`fcntl(F_SETFL)`).
+   *
+   * @param fd An open file descriptor.
+   * @param on Whether writes through `fd` bypass the page cache from now on.
+   * @returns `false` when the filesystem does not support direct I/O (EINVAL); nothing changed.
+   * @throws {Error} Any other OS error, with its errno name as `code`.
+   */
+  setDirect(fd: number, on: boolean): boolean;
+  /**
+   * A new buffer whose first byte's address is a multiple of `alignment`, as direct I/O requires
+   * of the memory it writes from. It never moves.
+   *
+   * @param length Bytes.
+   * @param alignment A power of two.
+   * @returns The buffer, zero-filled.
+   */
+  alignedBuffer(length: number, alignment: number): Uint8Array;
 }
 
 /** Gives the open, unnamed file `fd` the name `target`; see {@linkcode Platform.fileLinker}. */
@@ -91,7 +122,17 @@ export interface LibcFallocate {
 }
 
 /** Every libc entry point an FFI adapter binds. */
-export type Libc = LibcFallocate & LibcLinkat & LibcPwrite;
+export type Libc = LibcFallocate & LibcLinkat & LibcPwrite & LibcDirect;
+
+/** The libc entry point behind {@linkcode Platform.directIo}, and where a buffer is. */
+export interface LibcDirect {
+  /** `int fcntl(int fd, int cmd, int arg)`. */
+  fcntl(fd: number, cmd: number, arg: number): number;
+  /** The address of the first byte of `bytes`, from the runtime's FFI. */
+  address(bytes: Uint8Array): bigint;
+  /** The calling thread's `errno`, read right after a failed call. */
+  errno(): number;
+}
 
 /**
  * The {@linkcode Platform} of an FFI adapter: `fallocate`, the file linker and `pwrite` on top of
@@ -112,6 +153,61 @@ export function libcPlatform(runtime: string, bind: () => Libc | null): Platform
       const l = bound();
       if (l === null) return fs.writeSync(fd, bytes, 0, bytes.length, position);
       return writeAtWithLibc(l, fd, bytes, position);
+    },
+    directIo: () => directIoWithLibc(bound()),
+  };
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const EINVAL = 22;
+
+/** `O_DIRECT`, which differs between architectures. */
+function oDirect(): number | null {
+  switch (process.arch) {
+    case "x64":
+      return 0o40000;
+    case "arm64":
+      return 0o200000;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Implements {@linkcode Platform.directIo} on top of a bound `fcntl`.
+ *
+ * @param libc The bound symbols, or `null`.
+ * @returns The calls, or `null` without libc or on an architecture whose `O_DIRECT` is unknown.
+ */
+export function directIoWithLibc(libc: LibcDirect | null): DirectIo | null {
+  const flag = oDirect();
+  if (libc === null || flag === null) return null;
+  const fcntl = (fd: number, cmd: number, arg: number): number => {
+    for (;;) {
+      const result = libc.fcntl(fd, cmd, arg);
+      if (result !== -1) return result;
+      const errno = libc.errno();
+      if (errno !== EINTR) return -errno;
+    }
+  };
+  return {
+    setDirect(fd, on) {
+      if (!Number.isSafeInteger(fd) || fd < 0) {
+        throw new TypeError(`Cannot set O_DIRECT: fd must be a non-negative integer, got ${fd}`);
+      }
+      const flags = fcntl(fd, F_GETFL, 0);
+      if (flags < 0) throw errnoError(-flags, "fcntl");
+      const result = fcntl(fd, F_SETFL, on ? flags | flag : flags & ~flag);
+      if (result === -EINVAL) return false;
+      if (result < 0) throw errnoError(-result, "fcntl");
+      return true;
+    },
+    alignedBuffer(length, alignment) {
+      const buffer = new Uint8Array(length + alignment);
+      const misaligned = Number(libc.address(buffer) % BigInt(alignment));
+      const start = misaligned === 0 ? 0 : alignment - misaligned;
+      return buffer.subarray(start, start + length);
     },
   };
 }

@@ -15,7 +15,7 @@ import process from "node:process";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
 import type { FileLinker, Platform } from "../platform/platform.ts";
-import { writePattern, writeZeros } from "./fill_writer.ts";
+import { DIRECT_MIN_BYTES, writePattern, writePatternDirect, writeZeros } from "./fill_writer.ts";
 import { tempPathFor } from "./_temp_name.ts";
 
 /**
@@ -74,6 +74,8 @@ export { TEMP_SUFFIX, tempPathFor } from "./_temp_name.ts";
  * @param platform Provides `fallocate`.
  * @param signal Stops writing between chunks.
  * @param onProgress Told the size of each chunk of data once it is written.
+ * @param direct The file is synced right after: a large fill may then bypass the page cache
+ *   (`O_DIRECT`, where the platform and the filesystem allow it).
  * @returns What was done.
  * @throws {NpyallocError} On any OS error, or `E_INTERRUPTED`.
  */
@@ -83,6 +85,7 @@ export async function writeArrayData(
   platform: Platform,
   signal?: AbortSignal,
   onProgress?: (bytes: number) => void,
+  direct = false,
 ): Promise<WriteResult> {
   const headerBytes = BigInt(layout.header.length);
   // Blocks are reserved before the header goes into the first of them: written first, the
@@ -111,7 +114,15 @@ export async function writeArrayData(
       const count = layout.dtype.itemsize === 0
         ? 0n
         : layout.dataBytes / BigInt(layout.dtype.itemsize);
-      const written = await writePattern(fd, headerBytes, count, layout.element, options);
+      // Data that is synced right away goes to the disk with direct I/O where it can.
+      const io = direct && layout.dataBytes >= DIRECT_MIN_BYTES ? platform.directIo?.() : null;
+      const written =
+        (io && platform.writeAt
+          ? await writePatternDirect(fd, headerBytes, count, layout.element, {
+            io,
+            writeAt: platform.writeAt,
+          }, options)
+          : null) ?? await writePattern(fd, headerBytes, count, layout.element, options);
       return { allocatedBy: "write", bytesWritten: headerBytes + written, bytesReserved: 0n };
     }
   }
@@ -194,7 +205,14 @@ export async function createArrayFile(
     const { fd } = draft;
     let result: WriteResult;
     try {
-      result = await writeArrayData(fd, layout, platform, options.signal, options.onProgress);
+      result = await writeArrayData(
+        fd,
+        layout,
+        platform,
+        options.signal,
+        options.onProgress,
+        fsync,
+      );
       if (fsync) fs.fsyncSync(fd);
     } catch (err) {
       throw inContext(err, `Cannot write '${target}'`);
