@@ -143,6 +143,45 @@ describe("executePlan with writer threads", () => {
   });
 });
 
+describe("executePlan with a writer thread that dies after writing", () => {
+  test("the files it named are its run's, not another run's; the rest are created", async () => {
+    await withTempDir("pool-died", async (dir) => {
+      const file = path.join(dir, "m.yaml");
+      fs.writeFileSync(
+        file,
+        "version: 1\narrays:\n  - path: out/x-{i:03d}.npy\n" +
+          "    foreach: { i: { range: [0, 600] } }\n    shape: [8, 8]\n    dtype: float32\n",
+      );
+      const plan = await classifyTargets(loadManifest(file).arrays, { force: false });
+      const lost: string[] = [];
+      const pool = new WriterPool(
+        1,
+        (why) => lost.push(why),
+        new URL("./_support/dying_writer.ts", import.meta.url),
+      );
+      pools.push(pool);
+      const outcomes = await executePlan(plan, { platform, jobs: 4, fsync: false, pool });
+      assert.equal(lost.length, 1);
+      assert.match(lost[0]!, /dies on purpose/);
+      const byStatus = new Map<string, number>();
+      for (const outcome of outcomes) {
+        byStatus.set(outcome.status, (byStatus.get(outcome.status) ?? 0) + 1);
+        assert.equal(
+          fs.statSync(outcome.array.target).size,
+          Number(outcome.array.layout.fileBytes),
+        );
+        if (outcome.status === "unchanged") {
+          assert.equal(outcome.reason, "written by a writer thread of this run before it stopped");
+        } else {
+          assert.equal(outcome.status, "created", outcome.error?.message ?? outcome.array.path);
+        }
+      }
+      assert.ok((byStatus.get("unchanged") ?? 0) > 0, "the thread wrote some files before dying");
+      assert.ok((byStatus.get("created") ?? 0) > 0, "the main thread wrote the rest");
+    });
+  });
+});
+
 describe("npyalloc run on writer threads", () => {
   const manifest = (count: number) =>
     `version: 1\nroot: \${OUT}\narrays:\n  - path: d{j}/x-{i:04d}.npy\n` +

@@ -105,17 +105,24 @@ function describeHow(outcome: ArrayOutcome): string {
   }
 }
 
-/** Re-checks a target that another run created while this one was writing it. */
-async function raceLoser(planned: PlannedArray, err: NpyallocError): Promise<ArrayOutcome | null> {
+/** Why a target that appeared while this run wrote it is `unchanged`, by default. */
+const ANOTHER_RUN = "created by another run at the same time";
+
+/**
+ * Why a target is `unchanged` that appeared while this run wrote it again after the writer
+ * thread that had it failed: that thread had named it.
+ */
+const FAILED_THREAD = "written by a writer thread of this run before it stopped";
+
+/** Re-checks a target that appeared (made by another run, or as `reason` says) while writing. */
+async function raceLoser(
+  planned: PlannedArray,
+  err: NpyallocError,
+  reason = ANOTHER_RUN,
+): Promise<ArrayOutcome | null> {
   if (err.code !== "E_EXISTS") return null;
   const [again] = await classifyTargets([planned.array], { force: false });
-  if (again?.action === "unchanged") {
-    return {
-      array: planned.array,
-      status: "unchanged",
-      reason: "created by another run at the same time",
-    };
-  }
+  if (again?.action === "unchanged") return { array: planned.array, status: "unchanged", reason };
   return {
     array: planned.array,
     status: "failed",
@@ -150,10 +157,11 @@ async function failedOutcome(
   planned: PlannedArray,
   error: NpyallocError,
   durationMs: number,
+  raceReason?: string,
 ): Promise<ArrayOutcome> {
   const { array } = planned;
   if (error.code === "E_INTERRUPTED") return { array, status: "interrupted", error, durationMs };
-  const lost = await raceLoser(planned, error);
+  const lost = await raceLoser(planned, error, raceReason);
   return { ...(lost ?? { array, status: "failed", error }), durationMs };
 }
 
@@ -163,6 +171,7 @@ async function executeOne(
   write: FileWriter,
   folders: Set<string>,
   onProgress: (bytes: number) => void,
+  raceReason?: string,
 ): Promise<ArrayOutcome> {
   const { array } = planned;
   if (planned.action === "unchanged") return { array, status: "unchanged" };
@@ -191,7 +200,12 @@ async function executeOne(
     for (const folder of result.changedFolders) folders.add(folder);
     return writtenOutcome(planned, result, performance.now() - started);
   } catch (err) {
-    return await failedOutcome(planned, toNpyallocError(err), performance.now() - started);
+    return await failedOutcome(
+      planned,
+      toNpyallocError(err),
+      performance.now() - started,
+      raceReason,
+    );
   }
 }
 
@@ -230,14 +244,14 @@ export async function executePlan(
       error: outcome.error ? outcome.error.message : null,
     });
   };
-  const onThread = (index: number) =>
+  const onThread = (index: number, raceReason?: string) =>
     limit(async () => {
       const planned = plan[index] as PlannedArray;
       let counted = 0n;
       const outcome = await executeOne(planned, options, onThisThread, folders, (n) => {
         counted += BigInt(n);
         options.progress?.bytes(n);
-      });
+      }, raceReason);
       finish(index, outcome, counted);
     });
 
@@ -261,7 +275,7 @@ export async function executePlan(
       plan.map((_, index) => inPool[index] === 1 ? null : onThread(index)),
     );
     const rechecks: Promise<void>[] = [];
-    const lost: number[] = [];
+    const lost: { index: number; retried: boolean }[] = [];
     await pool?.writeEach(
       pooled.map((index): PoolItem => {
         const { array, action } = plan[index] as PlannedArray;
@@ -276,19 +290,28 @@ export async function executePlan(
         const index = pooled[k] as number;
         const planned = plan[index] as PlannedArray;
         if (outcome.kind === "lost") {
-          lost.push(index);
+          lost.push({ index, retried: outcome.retried });
         } else if (outcome.kind === "written") {
           for (const folder of outcome.result.changedFolders) folders.add(folder);
           finish(index, writtenOutcome(planned, outcome.result, outcome.durationMs));
         } else {
           rechecks.push(
-            failedOutcome(planned, outcome.error, outcome.durationMs).then((o) => finish(index, o)),
+            failedOutcome(
+              planned,
+              outcome.error,
+              outcome.durationMs,
+              outcome.retried ? FAILED_THREAD : ANOTHER_RUN,
+            ).then((o) => finish(index, o)),
           );
         }
       },
     );
     // What no worker was left to write is written here.
-    await Promise.all([others, ...rechecks, ...lost.map(onThread)]);
+    await Promise.all([
+      others,
+      ...rechecks,
+      ...lost.map(({ index, retried }) => onThread(index, retried ? FAILED_THREAD : ANOTHER_RUN)),
+    ]);
   } finally {
     options.signal?.removeEventListener("abort", stop);
   }

@@ -48,8 +48,14 @@ export interface PoolItem {
  */
 export type PoolOutcome =
   | { readonly kind: "written"; readonly result: CreateResult; readonly durationMs: number }
-  | { readonly kind: "failed"; readonly error: NpyallocError; readonly durationMs: number }
-  | { readonly kind: "lost"; readonly why: string };
+  | {
+    readonly kind: "failed";
+    readonly error: NpyallocError;
+    readonly durationMs: number;
+    /** It was being written by a worker that failed: a file at its path may be that worker's. */
+    readonly retried: boolean;
+  }
+  | { readonly kind: "lost"; readonly why: string; readonly retried: boolean };
 
 /**
  * Several arrays, written one after the other by one worker. Columns rather than one object
@@ -107,6 +113,12 @@ interface Group {
   readonly done: (index: number, outcome: PoolOutcome) => void;
   left: number;
   readonly finished: () => void;
+  /** 1 for the items that a worker held when it failed. */
+  retried?: Uint8Array;
+}
+
+function wasRetried(group: Group, index: number): boolean {
+  return group.retried?.[index] === 1;
 }
 
 /** Items `start` to `end` (exclusive) of a group. */
@@ -195,7 +207,9 @@ export class WriterPool {
         const error = e === undefined
           ? new NpyallocError("E_IO", "A writer thread gave no answer")
           : new NpyallocError(e.code, e.message);
-        settle(slice.group, slice.start + i, { kind: "failed", error, durationMs });
+        const index = slice.start + i;
+        const retried = wasRetried(slice.group, index);
+        settle(slice.group, index, { kind: "failed", error, durationMs, retried });
         continue;
       }
       const item = slice.group.items[slice.start + i] as PoolItem;
@@ -221,14 +235,20 @@ export class WriterPool {
     // target that exists tells, as for a race with another run.
     const orphans = [...writer.batches.values()];
     writer.batches.clear();
+    for (const { group, start, end } of orphans) {
+      group.retried ??= new Uint8Array(group.items.length);
+      group.retried.fill(1, start, end);
+    }
     this.#queue.unshift(...orphans);
     for (const slice of orphans) this.#queued += slice.end - slice.start;
     if (this.alive) {
       this.#pump();
       return;
     }
-    for (const slice of this.#takeAll()) {
-      for (let i = slice.start; i < slice.end; i++) settle(slice.group, i, { kind: "lost", why });
+    for (const { group, start, end } of this.#takeAll()) {
+      for (let i = start; i < end; i++) {
+        settle(group, i, { kind: "lost", why, retried: wasRetried(group, i) });
+      }
     }
   }
 
@@ -254,7 +274,7 @@ export class WriterPool {
       const group: Group = { items, done, left: items.length, finished };
       if (!this.alive) {
         for (let i = 0; i < items.length; i++) {
-          settle(group, i, { kind: "lost", why: "no writer thread is running" });
+          settle(group, i, { kind: "lost", why: "no writer thread is running", retried: false });
         }
         return;
       }
@@ -344,6 +364,7 @@ export class WriterPool {
           kind: "failed",
           error: new NpyallocError("E_INTERRUPTED", "Interrupted before it started"),
           durationMs: 0,
+          retried: wasRetried(slice.group, i),
         });
       }
     }
