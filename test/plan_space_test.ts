@@ -17,6 +17,7 @@ import {
 import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
 import { withTempDir } from "./_support/temp.ts";
 import { mountSkip, withTmpfs } from "./_support/mounts.ts";
+import { runCliProcess } from "./_support/cli.ts";
 
 const BLOCK = 4096n;
 const MiB = 1024n * 1024n;
@@ -145,6 +146,15 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       assert.equal(fits.free_inodes, n);
       assert.equal(fits.required_inodes, n, "n - 1 files and one link in flight");
       assert.equal(fits.ok, true);
+
+      // Unnamed files are linked once, which tmpfs does not charge: n files fit.
+      const all = Array.from({ length: n }, (_, i) => arrayOfSize(dir, `a${i}.npy`, 128n));
+      const unnamed = only(planSpace(await plan(all), { unnamedFiles: () => true }));
+      assert.equal(unnamed.required_inodes, n);
+      assert.equal(unnamed.ok, true);
+      const named = only(planSpace(await plan(all), { unnamedFiles: () => false }));
+      assert.equal(named.required_inodes, n + 1, "n files and one link in flight");
+      assert.equal(named.ok, false);
 
       // The same count, but in a new folder: one inode more.
       const nested = Array.from(
@@ -279,5 +289,25 @@ describe("parseSize", () => {
         return true;
       });
     }
+  });
+});
+
+describe("npyalloc run on an inode-limited tmpfs", { skip: skipTinyFs }, () => {
+  test("Deno and Bun fill it to the last inode (unnamed files cost no link)", async () => {
+    await withTempDir("space-inodes", async (outside) => {
+      await withTmpfs({ size: "16m", inodes: 64 }, (dir) => {
+        const n = Number(free(dir).inodes);
+        const manifest = path.join(outside, "m.yaml");
+        fs.writeFileSync(
+          manifest,
+          `version: 1\nroot: ${JSON.stringify(dir)}\narrays:\n  - path: a{i}.npy\n` +
+            `    foreach: { i: { range: [0, ${n}] } }\n    shape: [4]\n`,
+        );
+        const run = runCliProcess(["run", manifest, "-q", "-r", path.join(outside, "r.json")]);
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(fs.readdirSync(dir).length, n);
+        assert.equal(free(dir).inodes, 0n);
+      });
+    });
   });
 });

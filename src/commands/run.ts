@@ -32,6 +32,7 @@ import {
 import { writeReport } from "../report/write_report.ts";
 import { removeStaleTemps } from "../run/cleanup.ts";
 import { executePlan, startWriters } from "../run/execute.ts";
+import { writesUnnamedFiles } from "../run/write_file.ts";
 import type { WriterPool } from "../run/writer_pool.ts";
 import { Progress, type ProgressMode } from "../run/progress.ts";
 import {
@@ -333,7 +334,11 @@ export async function runCommand(
       if (s.reportTo !== "-") folders.add(path.dirname(path.resolve(s.reportTo)));
       removeStaleTemps(folders);
     }
-    budgets = planSpace(plan, { minFree: s.minFree, jobs: s.jobs });
+    budgets = planSpace(plan, {
+      minFree: s.minFree,
+      jobs: s.jobs,
+      unnamedFiles: () => writesUnnamedFiles(platform),
+    });
     warnings.push(...spaceWarnings(budgets));
     const noSpace = spaceFailure(budgets);
     if (noSpace !== null) {

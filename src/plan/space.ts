@@ -20,8 +20,9 @@
  * blocks per write in flight (`jobs`). Measured on small ext4 and xfs images,
  * this covers what those filesystems take; tmpfs takes nothing. tmpfs counts
  * every hard link as an inode, so there each new file in flight (up to `jobs`)
- * is charged one more inode: it is linked into place while its temporary name
- * still exists.
+ * is charged one more inode when files are written under a temporary name: it is
+ * linked into place while that name still exists. An unnamed file's first link
+ * costs none (`options.unnamedFiles`).
  *
  * @module
  */
@@ -61,7 +62,10 @@ export interface FilesystemBudget {
   readonly min_free_bytes: bigint;
   /** Free inodes, or `null` when the filesystem does not report inodes (check skipped). */
   readonly free_inodes: number | bigint | null;
-  /** New files plus new folders (on tmpfs, plus one per link in flight: see the module doc). */
+  /**
+   * New files plus new folders (on tmpfs, plus one per link in flight when files are written
+   * under a temporary name: see the module doc).
+   */
   readonly required_inodes: number;
   /** Whether the bytes (with the headroom) and the inodes fit. */
   readonly ok: boolean;
@@ -86,6 +90,13 @@ export interface SpaceOptions {
    * @default {1}
    */
   readonly jobs?: number;
+  /**
+   * Whether new files will be created unnamed (`O_TMPFILE`) and linked once: tmpfs then charges
+   * no inode for the link. Asked only when a filesystem is tmpfs (answering may bind libc).
+   *
+   * @default {() => false}
+   */
+  readonly unnamedFiles?: () => boolean;
 }
 
 const UNITS: Readonly<Record<string, bigint>> = {
@@ -240,7 +251,12 @@ export function planSpace(
   }
 
   return [...tallies.values()].map((tally) =>
-    budgetOf(tally, options.minFree, BigInt(Math.max(1, options.jobs ?? 1)))
+    budgetOf(
+      tally,
+      options.minFree,
+      BigInt(Math.max(1, options.jobs ?? 1)),
+      options.unnamedFiles ?? (() => false),
+    )
   );
 }
 
@@ -256,7 +272,12 @@ const METADATA_BLOCKS_PER_JOB = 16n;
 /** Data covered by one block of extent metadata. */
 const DATA_BYTES_PER_METADATA_BLOCK = 1n << 30n;
 
-function budgetOf(tally: Tally, minFree: SizeSpec | undefined, jobs: bigint): FilesystemBudget {
+function budgetOf(
+  tally: Tally,
+  minFree: SizeSpec | undefined,
+  jobs: bigint,
+  unnamedFiles: () => boolean,
+): FilesystemBudget {
   let fs;
   try {
     fs = statfsSync(tally.folder, { bigint: true });
@@ -292,7 +313,9 @@ function budgetOf(tally: Tally, minFree: SizeSpec | undefined, jobs: bigint): Fi
   const minFreeBytes = minFreeOn(minFree, fs.blocks * fs.bsize);
   const shortfall = required + minFreeBytes - available;
   const creates = BigInt(tally.arrays.filter((item) => item.action === "create").length);
-  const linking = fs.type === TMPFS && fs.files > 0n ? (jobs < creates ? jobs : creates) : 0n;
+  const linking = fs.type === TMPFS && fs.files > 0n && !unnamedFiles()
+    ? (jobs < creates ? jobs : creates)
+    : 0n;
   const requiredInodes = tally.arrays.length + tally.newFolders.size + Number(linking);
   const freeInodes = fs.files === 0n ? null : fs.ffree;
   const inodeShortfall = freeInodes === null ? 0n : BigInt(requiredInodes) - freeInodes;

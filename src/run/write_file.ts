@@ -258,6 +258,17 @@ const noUnnamedFiles = new Set<string>();
 
 const linkers = new WeakMap<Platform, FileLinker | null>();
 
+/**
+ * Whether `createArrayFile` creates new files unnamed on this platform (where the filesystem
+ * can; tmpfs, ext4, xfs and btrfs can), rather than under a temporary name.
+ *
+ * @param platform The platform files are written with.
+ * @returns `true` on Linux with a platform that links unnamed files (Deno, Bun).
+ */
+export function writesUnnamedFiles(platform: Platform): boolean {
+  return linkerOf(platform) !== null;
+}
+
 function linkerOf(platform: Platform): FileLinker | null {
   let linker = linkers.get(platform);
   if (linker === undefined) {
