@@ -12,10 +12,10 @@ import { parseDType } from "../src/npy/dtype.ts";
 import { layoutArray } from "../src/npy/layout.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
 import { loadManifest } from "../src/manifest/mod.ts";
-import { classifyTargets } from "../src/plan/targets.ts";
+import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
 import { executePlan } from "../src/run/execute.ts";
-import { createArrayFile } from "../src/run/write_file.ts";
-import { WriterPool } from "../src/run/writer_pool.ts";
+import { createArrayFile, type CreateResult } from "../src/run/write_file.ts";
+import { type PoolItem, type PoolOutcome, WriterPool } from "../src/run/writer_pool.ts";
 import { openFilesBelow, runCli } from "./_support/fault.ts";
 import { withTempDir } from "./_support/temp.ts";
 
@@ -31,6 +31,23 @@ function startPool(threads: number): WriterPool {
   return pool;
 }
 
+/** Writes `items` on `pool`, each outcome at its item's index. */
+async function writeAll(pool: WriterPool, items: PoolItem[]): Promise<PoolOutcome[]> {
+  const outcomes = new Array<PoolOutcome>(items.length);
+  await pool.writeEach(items, (i, outcome) => void (outcomes[i] = outcome));
+  return outcomes;
+}
+
+/** The result of an outcome that must be `written`. */
+function written(outcome: PoolOutcome | undefined): CreateResult {
+  assert.equal(
+    outcome?.kind,
+    "written",
+    outcome?.kind === "failed" ? outcome.error.message : `${outcome?.kind}`,
+  );
+  return (outcome as { result: CreateResult }).result;
+}
+
 const layouts = [
   layoutArray({ shape: [64n, 64n], dtype: parseDType("float32") }),
   layoutArray({ shape: [7n], dtype: parseDType("<i2"), fill: -3 }),
@@ -41,12 +58,16 @@ describe("WriterPool", () => {
   test("writes what the main thread writes, byte for byte, with the same results", async () => {
     const pool = startPool(2);
     await withTempDir("pool", async (dir) => {
-      const results = await Promise.all(Array.from({ length: 300 }, (_, i) =>
-        pool.write(
-          path.join(dir, "threads", `d${i % 4}`, `a${i}.npy`),
-          layouts[i % 3]!,
-          { fsync: i % 2 === 0, replace: false },
-        )));
+      const outcomes = await writeAll(
+        pool,
+        Array.from({ length: 300 }, (_, i) => ({
+          target: path.join(dir, "threads", `d${i % 4}`, `a${i}.npy`),
+          layout: layouts[i % 3]!,
+          fsync: i % 2 === 0,
+          replace: false,
+        })),
+      );
+      const results = outcomes.map(written);
       for (const [i, result] of results.entries()) {
         const alone = await createArrayFile(
           path.join(dir, "main", `d${i % 4}`, `a${i}.npy`),
@@ -73,15 +94,14 @@ describe("WriterPool", () => {
     await withTempDir("pool", async (dir) => {
       const target = path.join(dir, "taken.npy");
       fs.writeFileSync(target, "mine");
-      await assert.rejects(
-        pool.write(target, layouts[0]!, { fsync: false, replace: false }),
-        (err) => {
-          assert.ok(err instanceof NpyallocError);
-          assert.equal(err.code, "E_EXISTS");
-          assert.equal(err.message, `Cannot create '${target}': it already exists`);
-          return true;
-        },
-      );
+      const [outcome] = await writeAll(pool, [
+        { target, layout: layouts[0]!, fsync: false, replace: false },
+      ]);
+      assert.equal(outcome?.kind, "failed");
+      const err = (outcome as { error: unknown }).error;
+      assert.ok(err instanceof NpyallocError);
+      assert.equal(err.code, "E_EXISTS");
+      assert.equal(err.message, `Cannot create '${target}': it already exists`);
       assert.equal(fs.readFileSync(target, "utf8"), "mine");
     });
   });
@@ -89,15 +109,20 @@ describe("WriterPool", () => {
   test("an abort refuses what has not started; every file is complete or absent", async () => {
     const pool = startPool(2);
     await withTempDir("pool", async (dir) => {
-      const writes = Array.from(
-        { length: 4000 },
-        (_, i) =>
-          pool.write(path.join(dir, `a${i}.npy`), layouts[1]!, { fsync: false, replace: false })
-            .then(() => "created", (err: NpyallocError) => err.code),
+      const writes = writeAll(
+        pool,
+        Array.from({ length: 4000 }, (_, i) => ({
+          target: path.join(dir, `a${i}.npy`),
+          layout: layouts[1]!,
+          fsync: false,
+          replace: false,
+        })),
       );
       await new Promise((resolve) => setTimeout(resolve, 20));
       pool.abort();
-      const outcomes = await Promise.all(writes);
+      const outcomes = (await writes).map((o) =>
+        o.kind === "written" ? "created" : o.kind === "failed" ? o.error.code : o.kind
+      );
       const created = outcomes.filter((o) => o === "created").length;
       assert.equal(created + outcomes.filter((o) => o === "E_INTERRUPTED").length, 4000);
       assert.ok(created < 4000, "the abort stopped the pool before the end");
@@ -111,16 +136,21 @@ describe("WriterPool", () => {
   });
 });
 
+/** The plan of a manifest of 600 small arrays in `dir/out`, none written yet. */
+async function planOf600(dir: string): Promise<PlannedArray[]> {
+  const file = path.join(dir, "m.yaml");
+  fs.writeFileSync(
+    file,
+    "version: 1\narrays:\n  - path: out/x-{i:03d}.npy\n" +
+      "    foreach: { i: { range: [0, 600] } }\n    shape: [8, 8]\n    dtype: float32\n",
+  );
+  return await classifyTargets(loadManifest(file).arrays, { force: false });
+}
+
 describe("executePlan with writer threads", () => {
   test("arrays that no thread is left to write are written on the main thread", async () => {
     await withTempDir("pool-lost", async (dir) => {
-      const file = path.join(dir, "m.yaml");
-      fs.writeFileSync(
-        file,
-        "version: 1\narrays:\n  - path: out/x-{i:03d}.npy\n" +
-          "    foreach: { i: { range: [0, 600] } }\n    shape: [8, 8]\n    dtype: float32\n",
-      );
-      const plan = await classifyTargets(loadManifest(file).arrays, { force: false });
+      const plan = await planOf600(dir);
       const lost: string[] = [];
       const pool = new WriterPool(
         2,
@@ -146,13 +176,7 @@ describe("executePlan with writer threads", () => {
 describe("executePlan with a writer thread that dies after writing", () => {
   test("the files it named are its run's, not another run's; the rest are created", async () => {
     await withTempDir("pool-died", async (dir) => {
-      const file = path.join(dir, "m.yaml");
-      fs.writeFileSync(
-        file,
-        "version: 1\narrays:\n  - path: out/x-{i:03d}.npy\n" +
-          "    foreach: { i: { range: [0, 600] } }\n    shape: [8, 8]\n    dtype: float32\n",
-      );
-      const plan = await classifyTargets(loadManifest(file).arrays, { force: false });
+      const plan = await planOf600(dir);
       const lost: string[] = [];
       const pool = new WriterPool(
         1,

@@ -114,6 +114,11 @@ const ANOTHER_RUN = "created by another run at the same time";
  */
 const FAILED_THREAD = "written by a writer thread of this run before it stopped";
 
+/** Why a target that appeared while it was written again is `unchanged`: see above. */
+function raceReason(retried: boolean): string {
+  return retried ? FAILED_THREAD : ANOTHER_RUN;
+}
+
 /** Re-checks a target that appeared (made by another run, or as `reason` says) while writing. */
 async function raceLoser(
   planned: PlannedArray,
@@ -255,25 +260,24 @@ export async function executePlan(
       finish(index, outcome, counted);
     });
 
-  // Small arrays go to the pool all at once, and come back in batches (no promise per array);
-  // the others take turns on this thread, `jobs` at a time.
   const pool = options.pool ?? null;
-  const pooled: number[] = [];
-  if (pool?.alive && !options.signal?.aborted) {
-    plan.forEach((p, index) => {
-      if ((p.action === "create" || p.action === "replace") && isSmall(p.array)) {
-        pooled.push(index);
-      }
-    });
-  }
-  const inPool = new Uint8Array(plan.length);
-  for (const index of pooled) inPool[index] = 1;
+  const usePool = pool?.alive === true && !options.signal?.aborted;
   const stop = () => pool?.abort();
   options.signal?.addEventListener("abort", stop);
   try {
-    const others = Promise.all(
-      plan.map((_, index) => inPool[index] === 1 ? null : onThread(index)),
-    );
+    // Small arrays go to the pool all at once, and come back in batches (no promise per
+    // array); the others take turns on this thread, `jobs` at a time.
+    const pooled: number[] = [];
+    const here: Promise<void>[] = [];
+    plan.forEach((p, index) => {
+      if (usePool && (p.action === "create" || p.action === "replace") && isSmall(p.array)) {
+        pooled.push(index);
+      } else {
+        here.push(onThread(index));
+      }
+    });
+    // Awaited as one from now on, so that a failure while the pool works is not unhandled.
+    const others = Promise.all(here);
     const rechecks: Promise<void>[] = [];
     const lost: { index: number; retried: boolean }[] = [];
     await pool?.writeEach(
@@ -295,14 +299,16 @@ export async function executePlan(
           for (const folder of outcome.result.changedFolders) folders.add(folder);
           finish(index, writtenOutcome(planned, outcome.result, outcome.durationMs));
         } else {
-          rechecks.push(
-            failedOutcome(
-              planned,
-              outcome.error,
-              outcome.durationMs,
-              outcome.retried ? FAILED_THREAD : ANOTHER_RUN,
-            ).then((o) => finish(index, o)),
-          );
+          const recheck = failedOutcome(
+            planned,
+            outcome.error,
+            outcome.durationMs,
+            raceReason(outcome.retried),
+          ).then((o) => finish(index, o));
+          // Awaited below with the rest; handled now, so that a failure meanwhile is not
+          // reported as unhandled (which ends a Deno process).
+          recheck.catch(() => {});
+          rechecks.push(recheck);
         }
       },
     );
@@ -310,7 +316,7 @@ export async function executePlan(
     await Promise.all([
       others,
       ...rechecks,
-      ...lost.map(({ index, retried }) => onThread(index, retried ? FAILED_THREAD : ANOTHER_RUN)),
+      ...lost.map(({ index, retried }) => onThread(index, raceReason(retried))),
     ]);
   } finally {
     options.signal?.removeEventListener("abort", stop);

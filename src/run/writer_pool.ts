@@ -140,14 +140,6 @@ const BATCHES_IN_FLIGHT = 2;
 /** The most arrays in one batch; fewer when the queue is short, so that work is shared. */
 const MAX_BATCH = 128;
 
-/** Options of {@linkcode WriterPool.write}. */
-export interface PoolWriteOptions {
-  /** fsync the file (the folder is left to the caller). */
-  readonly fsync: boolean;
-  /** Replace an existing file at the path. */
-  readonly replace: boolean;
-}
-
 /** Worker threads that create array files; see the module documentation. */
 export class WriterPool {
   readonly #writers: Writer[];
@@ -157,7 +149,6 @@ export class WriterPool {
   /** Items in `#queue`. */
   #queued = 0;
   #nextId = 0;
-  #pumpScheduled = false;
 
   /**
    * Starts `threads` workers. They load in the background: requests queue until they are ready.
@@ -200,6 +191,7 @@ export class WriterPool {
     writer.batches.delete(reply.id);
     const errors = new Map(reply.errors.map((e) => [e.index, e]));
     for (let i = 0; i < slice.end - slice.start; i++) {
+      const index = slice.start + i;
       const allocatedBy = ALLOCATED_BY[reply.how[i] ?? 0] ?? null;
       const durationMs = reply.durations[i] ?? 0;
       if (allocatedBy === null) {
@@ -207,13 +199,12 @@ export class WriterPool {
         const error = e === undefined
           ? new NpyallocError("E_IO", "A writer thread gave no answer")
           : new NpyallocError(e.code, e.message);
-        const index = slice.start + i;
         const retried = wasRetried(slice.group, index);
         settle(slice.group, index, { kind: "failed", error, durationMs, retried });
         continue;
       }
-      const item = slice.group.items[slice.start + i] as PoolItem;
-      settle(slice.group, slice.start + i, {
+      const item = slice.group.items[index] as PoolItem;
+      settle(slice.group, index, {
         kind: "written",
         result: {
           allocatedBy,
@@ -252,7 +243,7 @@ export class WriterPool {
     }
   }
 
-  /** Whether a worker is still running: when none is, {@linkcode write} rejects. */
+  /** Whether a worker is still running: when none is, {@linkcode writeEach} reports all `lost`. */
   get alive(): boolean {
     return this.#writers.some((w) => w.alive);
   }
@@ -281,45 +272,6 @@ export class WriterPool {
       this.#queue.push({ group, start: 0, end: items.length });
       this.#queued += items.length;
       this.#pump();
-    });
-  }
-
-  /**
-   * Creates the file of `layout` at `target` on a worker, like `createArrayFile` with
-   * `syncFolder: false`. Requests made together travel in batches.
-   *
-   * @param target Where the file goes.
-   * @param layout What goes in it.
-   * @param options fsync and replace.
-   * @returns What was done.
-   * @throws {NpyallocError} What `createArrayFile` throws, with its code and message; `E_IO`
-   *   when no worker is running.
-   */
-  write(target: string, layout: WritableLayout, options: PoolWriteOptions): Promise<CreateResult> {
-    if (!this.alive) {
-      return Promise.reject(new NpyallocError("E_IO", "No writer thread is running"));
-    }
-    return new Promise((resolve, reject) => {
-      const group: Group = {
-        items: [{ target, layout, fsync: options.fsync, replace: options.replace }],
-        done: (_, outcome) => {
-          if (outcome.kind === "written") resolve(outcome.result);
-          else if (outcome.kind === "failed") reject(outcome.error);
-          else reject(new NpyallocError("E_IO", `A writer thread stopped: ${outcome.why}`));
-        },
-        left: 1,
-        finished: () => {},
-      };
-      this.#queue.push({ group, start: 0, end: 1 });
-      this.#queued++;
-      // Requests made in one go are batched before any is sent.
-      if (!this.#pumpScheduled) {
-        this.#pumpScheduled = true;
-        setTimeout(() => {
-          this.#pumpScheduled = false;
-          this.#pump();
-        }, 0);
-      }
     });
   }
 
