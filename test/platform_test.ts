@@ -476,5 +476,10 @@ describe("writeAt", () => {
       return true;
     });
     assert.equal(writeAtWithLibc(libc, 3, new Uint8Array(3), 0), 3);
+    // A failure that leaves errno at 0 still fails, as EIO.
+    assert.throws(
+      () => writeAtWithLibc({ pwrite: () => -1, errno: () => 0 }, 3, new Uint8Array(3), 0),
+      (err: unknown) => (err as { code?: string }).code === "EIO",
+    );
   });
 });

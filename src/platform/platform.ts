@@ -183,14 +183,8 @@ function oDirect(): number | null {
 export function directIoWithLibc(libc: LibcDirect | null): DirectIo | null {
   const flag = oDirect();
   if (libc === null || flag === null) return null;
-  const fcntl = (fd: number, cmd: number, arg: number): number => {
-    for (;;) {
-      const result = libc.fcntl(fd, cmd, arg);
-      if (result !== -1) return result;
-      const errno = libc.errno();
-      if (errno !== EINTR) return -errno;
-    }
-  };
+  const fcntl = (fd: number, cmd: number, arg: number) =>
+    uninterrupted(() => libc.fcntl(fd, cmd, arg), libc.errno);
   return {
     setDirect(fd, on) {
       if (!Number.isSafeInteger(fd) || fd < 0) {
@@ -236,12 +230,9 @@ export function writeAtWithLibc(
   bytes: Uint8Array,
   position: number,
 ): number {
-  for (;;) {
-    const n = libc.pwrite(fd, bytes, bytes.length, BigInt(position));
-    if (n >= 0) return n;
-    const errno = libc.errno();
-    if (errno !== EINTR) throw errnoError(errno, "pwrite");
-  }
+  const n = uninterrupted(() => libc.pwrite(fd, bytes, bytes.length, BigInt(position)), libc.errno);
+  if (n < 0) throw errnoError(-n, "pwrite");
+  return n;
 }
 
 /** The libc entry points behind {@linkcode Platform.fileLinker}. */
@@ -286,6 +277,24 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 
 const EINTR = 4;
+const EIO = 5;
+
+/**
+ * Makes a libc call again for as long as a signal interrupts it (EINTR).
+ *
+ * @param call The call: it returns -1 when it fails, and sets errno.
+ * @param errno Reads the calling thread's errno right after a failed call.
+ * @returns What the call returned, or the errno negated when it failed (EIO when errno says
+ *   nothing, so that a failure never reads as a result).
+ */
+function uninterrupted(call: () => number, errno: () => number): number {
+  for (;;) {
+    const result = call();
+    if (result !== -1) return result;
+    const code = errno();
+    if (code !== EINTR) return -(code === 0 ? EIO : code);
+  }
+}
 const UNSUPPORTED_ERRNOS: ReadonlySet<number> = new Set([38, 95]);
 const MAX_OFF_T = (1n << 63n) - 1n;
 
@@ -352,16 +361,13 @@ export function preallocateWithLibc(
   checkPreallocateArgs(fd, offset, length);
   if (libc === null) return "unsupported";
   if (length === 0n) return "fallocate";
-  for (;;) {
-    if (libc.fallocate(fd, 0, offset, length) === 0) return "fallocate";
-    const errno = libc.errno();
-    if (errno === EINTR) continue;
-    if (UNSUPPORTED_ERRNOS.has(errno)) return "unsupported";
-    throw mapOsError(
-      errnoError(errno, "fallocate"),
-      `Cannot reserve ${length} bytes at offset ${offset} of file descriptor ${fd}`,
-    );
-  }
+  const result = uninterrupted(() => libc.fallocate(fd, 0, offset, length), libc.errno);
+  if (result >= 0) return "fallocate";
+  if (UNSUPPORTED_ERRNOS.has(-result)) return "unsupported";
+  throw mapOsError(
+    errnoError(-result, "fallocate"),
+    `Cannot reserve ${length} bytes at offset ${offset} of file descriptor ${fd}`,
+  );
 }
 
 const AT_FDCWD = -100;
@@ -396,14 +402,9 @@ export function fileLinkerWithLibc(libc: LibcLinkat | null): FileLinker | null {
   // link itself goes through FFI and needs no more than --allow-ffi.
   if (libc === null || libc.access(cString("/proc/self/fd"), F_OK) !== 0) return null;
   let emptyPath = true;
-  /** Calls `linkat` until it is not interrupted; returns 0 or the errno. */
-  const link = (fromDir: number, from: Uint8Array, to: Uint8Array, flags: number): number => {
-    for (;;) {
-      if (libc.linkat(fromDir, from, AT_FDCWD, to, flags) === 0) return 0;
-      const errno = libc.errno();
-      if (errno !== EINTR) return errno;
-    }
-  };
+  /** Calls `linkat`; returns 0 or the errno. */
+  const link = (fromDir: number, from: Uint8Array, to: Uint8Array, flags: number): number =>
+    -uninterrupted(() => libc.linkat(fromDir, from, AT_FDCWD, to, flags), libc.errno);
   return (fd, target) => {
     if (!Number.isSafeInteger(fd) || fd < 0) {
       throw new TypeError(`Cannot link: fd must be a non-negative integer, got ${fd}`);
