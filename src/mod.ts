@@ -22,11 +22,7 @@
  * @module
  */
 
-// Writer threads load the file this module is bundled into (dist/mod.mjs): there, this import
-// makes them serve; anywhere else it does nothing.
-import "./run/writer_pool.ts";
-
-export { type ErrorCode, NpyallocError } from "./errors.ts";
+export { ERROR_CODES, type ErrorCode, EXIT, type ExitCode, NpyallocError } from "./errors.ts";
 export { VERSION } from "./version.ts";
 
 export {
@@ -56,8 +52,8 @@ export {
   type NpyFileHeader,
   type NpyHeader,
   type NpyVersion,
-  readHeaderFromFile,
 } from "./npy/header.ts";
+export { readHeaderFromFile } from "./api/read_header.ts";
 export {
   type Allocation,
   type ArrayLayout,
@@ -73,7 +69,7 @@ export {
   createArray,
   type CreateArrayOptions,
   type CreatedArray,
-} from "./run/create_array.ts";
+} from "./api/create_array.ts";
 
 export {
   formatProblem,
@@ -91,7 +87,25 @@ export {
   runManifest,
   type RunManifestOptions,
   type RunManifestResult,
-} from "./run/run_manifest.ts";
+} from "./api/run_manifest.ts";
 export type { ArrayReport, ArrayStatus, Report, ReportSummary } from "./report/report.ts";
-export { mergeReports } from "./report/merge.ts";
+export { mergeReports, parseReport } from "./report/merge.ts";
 export { resolveShard, splitShards } from "./shard/mod.ts";
+export type { FinishedArray, ProgressSink } from "./run/execute.ts";
+export { loadPlatform, type Platform } from "./platform/mod.ts";
+export {
+  createOne,
+  type CreateResult,
+  type EngineDeps,
+  inspectFiles,
+  type InspectFilesResult,
+  type InspectResult,
+  mergeReportFiles,
+  type MergeResult,
+  runPlan,
+  type RunResult,
+  validateManifests,
+  type ValidateResult,
+  verifyManifest,
+  type VerifyResult,
+} from "./engine/mod.ts";

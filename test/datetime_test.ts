@@ -7,10 +7,10 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { NpyallocError } from "../src/errors.ts";
 import { NAT, parseDatetime64 } from "../src/npy/datetime.ts";
 import type { DatetimeUnit, DatetimeUnitSpec } from "../src/npy/dtype.ts";
+import { runPythonJson } from "./_support/numpy.ts";
 
 const ORACLE = String.raw`
 import json, re, sys, warnings
@@ -159,10 +159,7 @@ interface OracleCase {
 }
 
 function runOracle(): OracleCase[] {
-  const run = spawnSync("python3", ["-c", ORACLE], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (run.error) throw new Error(`Cannot run python3 for the NumPy oracle: ${run.error.message}`);
-  if (run.status !== 0) throw new Error(`NumPy oracle failed (exit ${run.status}): ${run.stderr}`);
-  return JSON.parse(run.stdout);
+  return runPythonJson<OracleCase[]>(ORACLE);
 }
 
 let oracle: OracleCase[] = [];

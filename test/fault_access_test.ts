@@ -9,14 +9,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  assertCompleteFill,
-  filesBelow,
-  readReport,
-  runCli,
-  u8Entry,
-  writeManifest,
-} from "./_support/fault.ts";
+import { assertCompleteFill, u8Entry, writeManifest } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { runCli } from "./_support/cli.ts";
 import { mountSkip, rootSkip, skipNamed, withReadOnlyBind } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
@@ -73,7 +69,7 @@ describe("the OS refuses to write", () => {
             assert.match(a.error?.message ?? "", /read-only filesystem \(EROFS\)/);
           }
           assert.equal(report.summary.failed, 3);
-          assert.deepEqual(filesBelow(source), [], "nothing was written");
+          assert.deepEqual(listFiles(source), [], "nothing was written");
           assert.deepEqual(fs.readdirSync(source), ["existing"]);
         });
       });

@@ -10,16 +10,16 @@ import fs from "node:fs";
 import path from "node:path";
 import {
   assertCompleteFill,
-  filesBelow,
   isWritingBelow,
-  readReport,
   sendSignal,
-  startCli,
   tempFilesBelow,
   u8Entry,
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { startCli } from "./_support/cli.ts";
 import { withScratch } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise. */
@@ -119,7 +119,7 @@ describe("concurrent runs of one manifest", () => {
             );
             assertCompleteFill(path.join(root, t.path), t.bytes, t.fill);
           }
-          assert.equal(filesBelow(root).length, TARGETS.length);
+          assert.equal(listFiles(root).length, TARGETS.length);
           assert.deepEqual(tempFilesBelow(dir), [], `round ${round}: no temporary file is left`);
         }
         // The runs really raced: some wrote a file that another run linked into place first.

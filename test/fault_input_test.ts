@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { filesBelow, readReport, runCli } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { runCli } from "./_support/cli.ts";
 
 /** Bun stops a test after 5 s unless told otherwise. */
 const TIMEOUT_MS = 60_000;
@@ -49,7 +51,7 @@ async function assertRefused(
   setup?: (root: string, outside: string) => void,
 ): Promise<void> {
   const c = caseDir(manifest, setup);
-  const before = filesBelow(c.dir).filter((f) => f !== "m.yaml");
+  const before = listFiles(c.dir).filter((f) => f !== "m.yaml");
   const started = performance.now();
   const run = await runCli(["run", c.file, ...(expected.args ?? [])]);
   const took = performance.now() - started;
@@ -57,7 +59,7 @@ async function assertRefused(
   assert.ok(took < QUICKLY_MS, `took ${took.toFixed(0)} ms`);
   assert.match(run.stderr, expected.message);
   assert.doesNotMatch(run.stderr, /\n\s+at |internal error|\[object Object\]|undefined/);
-  const after = filesBelow(c.dir).filter((f) => f !== "m.yaml" && f !== "npyalloc-report.json");
+  const after = listFiles(c.dir).filter((f) => f !== "m.yaml" && f !== "npyalloc-report.json");
   assert.deepEqual(after, before, "nothing was created or removed");
   const report = readReport(path.join(c.dir, "npyalloc-report.json"));
   assert.equal(report.exit_code, expected.status);
@@ -203,7 +205,7 @@ shape: 3`),
     const c = caseDir(one(`path: "${name}"\nshape: 1000\nfill: 2`));
     const run = await runCli(["run", c.file]);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(filesBelow(c.root), [name]);
+    assert.deepEqual(listFiles(c.root), [name]);
     assert.equal(fs.statSync(path.join(c.root, name)).size, 128 + 8000);
   });
 });

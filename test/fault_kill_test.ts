@@ -14,20 +14,19 @@ import process from "node:process";
 import {
   assertCompleteFill,
   deadPid,
-  filesBelow,
   isWritingBelow,
-  readReport,
-  runCli,
   seededRandom,
   sendSignal,
   sleep,
-  startCli,
   tempFilesBelow,
   tempNameOf,
   u8Entry,
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { runCli, startCli } from "./_support/cli.ts";
 import { mountSkip, skipNamed, withScratch, withTmpfs } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
@@ -65,7 +64,7 @@ function targets(random: () => number): Target[] {
 function checkTargets(root: string, list: readonly Target[], label: string): number {
   const byPath = new Map(list.map((t) => [t.path, t]));
   let present = 0;
-  for (const file of filesBelow(root)) {
+  for (const file of listFiles(root)) {
     if (file.endsWith(".npyalloc-tmp")) continue;
     const target = byPath.get(file);
     assert.ok(target, `${label}: unexpected file ${file}`);

@@ -7,16 +7,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import {
-  filesBelow,
-  openFilesBelow,
-  readReport,
-  sendSignal,
-  startCli,
-  u8Entry,
-  waitFor,
-  writeManifest,
-} from "./_support/fault.ts";
+import { openFilesBelow, sendSignal, u8Entry, waitFor, writeManifest } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { startCli } from "./_support/cli.ts";
 import { withScratch } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
@@ -53,7 +47,7 @@ describe("a signal during a multi-GiB write", () => {
         assert.ok(tookMs < STOP_WITHIN_MS, `the run took ${tookMs.toFixed(0)} ms to stop`);
         assert.doesNotMatch(exit.stderr, /\n\s+at /, "no stack trace");
 
-        assert.deepEqual(filesBelow(data), [], "no target and no temporary file is left");
+        assert.deepEqual(listFiles(data), [], "no target and no temporary file is left");
         const report = readReport(path.join(dir, "npyalloc-report.json"));
         assert.equal(report.exit_code, 130);
         assert.equal(report.ok, false);

@@ -16,16 +16,15 @@ import os from "node:os";
 import path from "node:path";
 import {
   assertCompleteFill,
-  filesBelow,
-  readReport,
-  runCli,
   sendSignal,
-  startCli,
   tempFilesBelow,
   u8Entry,
   waitFor,
   writeManifest,
 } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { runCli, startCli } from "./_support/cli.ts";
 import {
   fillFilesystem,
   freeSpace,
@@ -215,7 +214,7 @@ describe("the up-front space check on real filesystems", () => {
             assert.equal(refused.status, 3, refused.stderr);
             assert.match(
               refused.stderr,
-              new RegExp(`${inodes + 1} / ${inodes} .*SHORT of 1 inodes`),
+              new RegExp(`${inodes + 1} / ${inodes} .*SHORT of 1 inode\\b`),
             );
             assert.deepEqual(fs.readdirSync(dir).sort(), before, "nothing was created");
             const r = readReport(path.join(outside, "npyalloc-report.json"));
@@ -352,7 +351,7 @@ describe("ENOSPC in the middle of a run", () => {
             assert.equal(report.summary.failed, failed.length);
             assert.equal(report.summary.created + failed.length, count + 1);
             assert.deepEqual(tempFilesBelow(mount), [], "no temporary file is left");
-            const present = filesBelow(data);
+            const present = listFiles(data);
             assert.equal(present.length, report.summary.created);
             for (const a of report.arrays) {
               const file = path.join(data, a.path);

@@ -8,10 +8,10 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { NpyallocError } from "../src/errors.ts";
 import type { Descr, DType, ScalarDType, ScalarKind, StructField } from "../src/npy/dtype.ts";
 import { encodeFill, type FillValue, isZeroFill } from "../src/npy/fill.ts";
+import { runPythonJson } from "./_support/numpy.ts";
 
 const ORACLE = String.raw`
 import json, random, sys, warnings
@@ -249,10 +249,7 @@ interface OracleCase {
 }
 
 function runOracle(): OracleCase[] {
-  const run = spawnSync("python3", ["-c", ORACLE], { encoding: "utf8", maxBuffer: 256 << 20 });
-  if (run.error) throw new Error(`Cannot run python3 for the NumPy oracle: ${run.error.message}`);
-  if (run.status !== 0) throw new Error(`NumPy oracle failed (exit ${run.status}): ${run.stderr}`);
-  return JSON.parse(run.stdout) as OracleCase[];
+  return runPythonJson<OracleCase[]>(ORACLE);
 }
 
 let oracle: OracleCase[] = [];

@@ -4,13 +4,13 @@ import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { NpyallocError } from "../src/errors.ts";
 import {
-  type DirectWriter,
   type FillWriteOptions,
   writePattern,
   writePatternDirect,
   writeZeros,
 } from "../src/run/fill_writer.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
+import type { DirectIo, Platform } from "../src/platform/platform.ts";
 import { withTempDir } from "./_support/temp.ts";
 import { mountSkip, withLoopFilesystem, withTmpfs } from "./_support/mounts.ts";
 
@@ -26,15 +26,35 @@ type Writer = (
 ) => Promise<bigint>;
 
 const platform = await loadPlatform();
-const directIo = platform.directIo?.() ?? null;
-const directWriter: DirectWriter | null = directIo === null || platform.writeAt === undefined
+const directIo = platform.directIo();
+
+/** Direct I/O and the positional write it goes through, as a test may replace them. */
+interface DirectWriter {
+  readonly io: DirectIo;
+  readonly writeAt: Platform["writeAt"];
+}
+
+const directWriter: DirectWriter | null = directIo === null
   ? null
-  : { io: directIo, writeAt: platform.writeAt };
+  : { io: directIo, writeAt: (fd, bytes, position) => platform.writeAt(fd, bytes, position) };
+
+/** `writePatternDirect` through `writer`. */
+function writeDirect(
+  fd: number,
+  offset: bigint,
+  count: bigint,
+  el: Uint8Array,
+  writer: DirectWriter,
+  options: FillWriteOptions = {},
+): Promise<bigint | null> {
+  const io = { write: platform.write, writeAt: writer.writeAt };
+  return writePatternDirect(io, writer.io, fd, offset, count, el, options);
+}
 
 /** `writePatternDirect`, failing when it declines to write. */
 const direct: Writer = async (fd, offset, count, el, options) => {
   assert.ok(directWriter !== null, `${platform.runtime} has no direct I/O`);
-  const written = await writePatternDirect(fd, offset, count, el, directWriter, options);
+  const written = await writeDirect(fd, offset, count, el, directWriter, options);
   assert.ok(written !== null, "writePatternDirect declined to write");
   return written;
 };
@@ -65,7 +85,7 @@ async function checkWrite(
     const fd = openSync(path, "r+");
     let written: bigint;
     try {
-      written = await (options.write ?? writePattern)(
+      written = await (options.write ?? ((...args) => writePattern(platform, ...args)))(
         fd,
         BigInt(offset),
         BigInt(count),
@@ -141,13 +161,13 @@ describe("writePattern", () => {
         const before = new AbortController();
         before.abort();
         await assert.rejects(
-          writePattern(fd, 0n, 100n, element(4), { signal: before.signal }),
+          writePattern(platform, fd, 0n, 100n, element(4), { signal: before.signal }),
           (err: unknown) => err instanceof NpyallocError && err.code === "E_INTERRUPTED",
         );
         assert.equal(fstatSync(fd).size, 0);
 
         const during = new AbortController();
-        const pending = writePattern(fd, 0n, BigInt(64 * MiB), element(1), {
+        const pending = writePattern(platform, fd, 0n, BigInt(64 * MiB), element(1), {
           chunkBytes: MiB,
           signal: during.signal,
         });
@@ -170,12 +190,15 @@ describe("writePattern", () => {
       const fd = openSync(join(dir, "r.bin"), "w");
       try {
         const el = element(2);
-        await assert.rejects(writePattern(fd, -1n, 1n, el), RangeError);
-        await assert.rejects(writePattern(fd, 0n, -1n, el), RangeError);
-        await assert.rejects(writePattern(fd, 0n, 1n, el, { chunkBytes: 0 }), RangeError);
-        await assert.rejects(writePattern(fd, 0n, 1n, el, { chunkBytes: 1.5 }), RangeError);
+        await assert.rejects(writePattern(platform, fd, -1n, 1n, el), RangeError);
+        await assert.rejects(writePattern(platform, fd, 0n, -1n, el), RangeError);
+        await assert.rejects(writePattern(platform, fd, 0n, 1n, el, { chunkBytes: 0 }), RangeError);
         await assert.rejects(
-          writePattern(fd, 1n << 53n, 1n, el),
+          writePattern(platform, fd, 0n, 1n, el, { chunkBytes: 1.5 }),
+          RangeError,
+        );
+        await assert.rejects(
+          writePattern(platform, fd, 1n << 53n, 1n, el),
           (err: unknown) =>
             err instanceof NpyallocError && err.code === "E_IO" && /2\^53/.test(err.message),
         );
@@ -183,7 +206,7 @@ describe("writePattern", () => {
         // A file of exactly 2^53 - 1 bytes is allowed; whether it fits is the OS's call
         // (ext4 answers EFBIG, a filesystem with sparse files may accept it).
         try {
-          await writePattern(fd, (1n << 53n) - 3n, 1n, el);
+          await writePattern(platform, fd, (1n << 53n) - 3n, 1n, el);
         } catch (err) {
           assert.ok(err instanceof NpyallocError);
           assert.doesNotMatch(err.message, /2\^53/);
@@ -201,7 +224,7 @@ describe("writePattern", () => {
       const fd = openSync(join(dir, "full.bin"), "w");
       try {
         await assert.rejects(
-          writePattern(fd, 0n, BigInt(8 * MiB), element(4)),
+          writePattern(platform, fd, 0n, BigInt(8 * MiB), element(4)),
           (err: unknown) => {
             assert.ok(err instanceof NpyallocError);
             assert.equal(err.code, "E_NO_SPACE");
@@ -243,9 +266,9 @@ describe("writePatternDirect", () => {
       const fd = openSync(join(dir, "p.bin"), "w");
       try {
         const el = element(3);
-        assert.equal(await writePatternDirect(fd, 128n, 1000n, el, directWriter), null);
+        assert.equal(await writeDirect(fd, 128n, 1000n, el, directWriter), null);
         assert.equal(
-          await writePatternDirect(fd, 0n, 100_000n, el, directWriter, { chunkBytes: 4096 }),
+          await writeDirect(fd, 0n, 100_000n, el, directWriter, { chunkBytes: 4096 }),
           null,
           "a chunk must hold a whole number of 4 KiB blocks and of elements",
         );
@@ -253,7 +276,7 @@ describe("writePatternDirect", () => {
           io: { setDirect: () => false, alignedBuffer: directWriter.io.alignedBuffer },
           writeAt: directWriter.writeAt,
         };
-        assert.equal(await writePatternDirect(fd, 0n, 100_000n, el, refusing), null);
+        assert.equal(await writeDirect(fd, 0n, 100_000n, el, refusing), null);
         assert.equal(fstatSync(fd).size, 0);
       } finally {
         closeSync(fd);
@@ -277,7 +300,7 @@ describe("writePatternDirect", () => {
       };
       try {
         await assert.rejects(
-          writePatternDirect(fd, 0n, 1_000_000n, element(4), failing),
+          writeDirect(fd, 0n, 1_000_000n, element(4), failing),
           (err: unknown) => err instanceof NpyallocError && err.code === "E_NO_SPACE",
         );
         assert.deepEqual(calls, [true, false]);
@@ -297,7 +320,7 @@ describe("writePatternDirect", () => {
         const controller = new AbortController();
         controller.abort(new Error("stop"));
         await assert.rejects(
-          writePatternDirect(fd, 0n, 1_000_000n, element(4), directWriter, {
+          writeDirect(fd, 0n, 1_000_000n, element(4), directWriter, {
             signal: controller.signal,
           }),
           (err: unknown) => err instanceof NpyallocError && err.code === "E_INTERRUPTED",
@@ -340,7 +363,7 @@ describe("writeZeros", () => {
       writeFileSync(path, new Uint8Array(50).fill(0xff));
       const fd = openSync(path, "r+");
       try {
-        assert.equal(await writeZeros(fd, 3n, 100n, { chunkBytes: 7 }), 100n);
+        assert.equal(await writeZeros(platform, fd, 3n, 100n, { chunkBytes: 7 }), 100n);
       } finally {
         closeSync(fd);
       }
@@ -355,7 +378,7 @@ describe("writeZeros", () => {
     await withTempDir("fill", async (dir) => {
       const fd = openSync(join(dir, "e.bin"), "w");
       try {
-        assert.equal(await writeZeros(fd, 10n, 0n), 0n);
+        assert.equal(await writeZeros(platform, fd, 10n, 0n), 0n);
         assert.equal(fstatSync(fd).size, 0);
       } finally {
         closeSync(fd);

@@ -18,7 +18,9 @@ import fc from "fast-check";
 import { stringify } from "yaml";
 import { loadManifest, ManifestError } from "../src/manifest/mod.ts";
 import type { LoadedManifest } from "../src/manifest/types.ts";
-import { filesBelow, readReport, runCli } from "./_support/fault.ts";
+import { listFiles } from "./_support/temp.ts";
+import { readReport } from "./_support/report.ts";
+import { runCli } from "./_support/cli.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const CLI_RUNS = Number(process.env.FUZZ_CLI_RUNS ?? Math.max(30, Math.floor(RUNS / 50)));
@@ -400,11 +402,11 @@ function rewrite(text: string): string {
 }
 
 /** Loads a manifest; the only exception allowed is a ManifestError. */
-function load(file: string): LoadedManifest | ManifestError {
+async function load(file: string): Promise<LoadedManifest | ManifestError> {
   const started = performance.now();
   let result: LoadedManifest | ManifestError;
   try {
-    result = loadManifest(file, { maxArrays: MAX_ARRAYS, env: { HOME: "/home/fuzz" } });
+    result = await loadManifest(file, { maxArrays: MAX_ARRAYS, env: { HOME: "/home/fuzz" } });
   } catch (err) {
     if (!(err instanceof ManifestError)) {
       assert.fail(`not a ManifestError: ${err instanceof Error ? err.stack : String(err)}`);
@@ -464,16 +466,16 @@ function manifestText(value: unknown, root: unknown): string {
 describe("fuzzing the manifest loader (in-process)", () => {
   test(`${RUNS} generated manifests (seed ${SEED}): load, or a clean ManifestError`, {
     timeout: TIMEOUT_MS,
-  }, () => {
+  }, async () => {
     const root = fc.oneof(
       { weight: 4, arbitrary: fc.constant("out") },
       fc.constantFrom("..", "/", ".", "m.yaml", "${X}"),
       scalar,
     );
-    fc.assert(
-      fc.property(manifestValue, root, (value, r) => {
+    await fc.assert(
+      fc.asyncProperty(manifestValue, root, async (value, r) => {
         const file = rewrite(manifestText(value, r));
-        checkOutcome(file, load(file));
+        checkOutcome(file, await load(file));
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -481,12 +483,16 @@ describe("fuzzing the manifest loader (in-process)", () => {
 
   test(`${RUNS} manifests mutated as text (seed ${SEED}): load, or a clean ManifestError`, {
     timeout: TIMEOUT_MS,
-  }, () => {
-    fc.assert(
-      fc.property(manifestValue, fc.array(edit, { minLength: 1, maxLength: 4 }), (value, edits) => {
-        const file = rewrite(applyEdits(manifestText(value, "out"), edits));
-        checkOutcome(file, load(file));
-      }),
+  }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        manifestValue,
+        fc.array(edit, { minLength: 1, maxLength: 4 }),
+        async (value, edits) => {
+          const file = rewrite(applyEdits(manifestText(value, "out"), edits));
+          checkOutcome(file, await load(file));
+        },
+      ),
       { numRuns: RUNS, seed: SEED + 1 },
     );
   });
@@ -513,7 +519,7 @@ describe("fuzzing `npyalloc run` through the real CLI", () => {
             ? text
             : text.slice(0, split) + applyEdits(text.slice(split), edits);
           const { dir, file } = writeCase(mutated);
-          const expected = load(file);
+          const expected = await load(file);
           const run = await runCli([
             "run",
             file,
@@ -534,7 +540,7 @@ describe("fuzzing `npyalloc run` through the real CLI", () => {
           }
           assert.doesNotMatch(run.stderr, /\n\s+at |internal error|\[object Object\]/, context);
           assert.equal(readReport(path.join(dir, "npyalloc-report.json")).exit_code, run.status);
-          const stray = filesBelow(dir).filter((f) =>
+          const stray = listFiles(dir).filter((f) =>
             f !== "m.yaml" && f !== "npyalloc-report.json" && !f.startsWith("out/")
           );
           assert.deepEqual(stray, [], context);

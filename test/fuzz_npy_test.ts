@@ -14,13 +14,16 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import fc from "fast-check";
-import { inspectFile, type InspectResult } from "../src/commands/inspect.ts";
+import { readHeaderFromFile } from "../src/api/read_header.ts";
+import { inspectFile, type InspectResult } from "../src/engine/inspect.ts";
 import { NpyallocError } from "../src/errors.ts";
 import { parseDType } from "../src/npy/dtype.ts";
 import { dtypeToDescr } from "../src/npy/dtype.ts";
-import { encodeHeader, fortranOrderFlag, readHeaderFromFile } from "../src/npy/header.ts";
-import { runCli } from "./_support/fault.ts";
+import { encodeHeader, fortranOrderFlag } from "../src/npy/header.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+import { runCli } from "./_support/cli.ts";
 
+const platform = await loadPlatform();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const CLI_RUNS = Number(process.env.FUZZ_CLI_RUNS ?? Math.max(40, Math.floor(RUNS / 50)));
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
@@ -202,7 +205,7 @@ describe("fuzzing the .npy reader", () => {
         fc.asyncProperty(damagedFile, async (bytes) => {
           fs.writeFileSync(file, bytes);
           const started = performance.now();
-          const result = await inspectFile(file);
+          const result = await inspectFile(platform, file);
           checkInspect(result, bytes.length);
           if (result.ok) ok++;
           try {
@@ -237,7 +240,7 @@ describe("fuzzing the .npy reader", () => {
         fs.writeFileSync(name, bytes);
         return name;
       });
-      const expected = await Promise.all(names.map(inspectFile));
+      const expected = await Promise.all(names.map((name) => inspectFile(platform, name)));
 
       const inspect = await runCli(["inspect", "--json", ...names]);
       assert.ok(inspect.status === 0 || inspect.status === 1, inspect.stderr);

@@ -5,29 +5,17 @@
 // FUZZ_RUNS (default 3000) sets the cases per test, FUZZ_SEED (default 20240601) the seed.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
 import { decodeHeader, type NpyVersion } from "../src/npy/header.ts";
 import { parsePyLiteral, type PyLiteral } from "../src/npy/py_literal.ts";
 import { PyTuple } from "../src/npy/py_repr.ts";
 import { seededRandom } from "./_support/random.ts";
+import { pythonJson } from "./_support/numpy.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
 const MAX_MS_PER_CASE = 1000;
-
-/** Runs a Python script with JSON on stdin and returns its JSON output; fails when python3 is missing. */
-function python(script: string, input: unknown): unknown {
-  const run = spawnSync("python3", ["-c", script], {
-    input: JSON.stringify(input),
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-  });
-  if (run.error) throw new Error(`python3 is required for these tests: ${run.error.message}`);
-  assert.equal(run.status, 0, `python3 failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
 
 class Random {
   readonly next: () => number;
@@ -47,7 +35,7 @@ class Random {
 
 // ---------------------------------------------------------------- real headers from NumPy
 
-const SEEDS = (python(
+const SEEDS = (pythonJson(
   `
 import sys, json, io
 import numpy as np
@@ -428,7 +416,7 @@ describe(`parsePyLiteral against ast.literal_eval (seed ${SEED}, ${RUNS} runs pe
   const r = new Random(SEED + 3);
   const valid = Array.from({ length: RUNS }, () => genLiteral(r));
   const mutated = valid.map((t) => mutateText(r, t));
-  const results = python(LITERAL_SCRIPT, [...valid, ...mutated]) as (
+  const results = pythonJson(LITERAL_SCRIPT, [...valid, ...mutated]) as (
     | { value: Norm }
     | { error: string }
     | { unsupported: true }

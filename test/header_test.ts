@@ -1,7 +1,6 @@
 // .npy headers: byte-identical to NumPy's writer, and read back as NumPy reads them.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,24 +13,13 @@ import {
   fortranOrderFlag,
   headerLength,
   type NpyVersion,
-  readHeaderFromFile,
 } from "../src/npy/header.ts";
+import { readHeaderFromFile } from "../src/api/read_header.ts";
 import { parsePyLiteral } from "../src/npy/py_literal.ts";
 import { PyTuple } from "../src/npy/py_repr.ts";
+import { pythonJson } from "./_support/numpy.ts";
 
 type Version = "auto" | NpyVersion;
-
-/** Runs a Python script with JSON on stdin and returns its JSON output; fails when python3 is missing. */
-function python(script: string, input: unknown): unknown {
-  const run = spawnSync("python3", ["-c", script], {
-    input: JSON.stringify(input),
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-  });
-  if (run.error) throw new Error(`python3 is required for these tests: ${run.error.message}`);
-  assert.equal(run.status, 0, `python3 failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -332,11 +320,11 @@ function wrapText(text: string, version: NpyVersion): Uint8Array {
 }
 
 // One python3 run per oracle.
-const encodeOracle = python(ENCODE_SCRIPT, ENCODE_CASES) as (
+const encodeOracle = pythonJson(ENCODE_SCRIPT, ENCODE_CASES) as (
   | { hex: string; warnings: number; chars: number }
   | { error: string }
 )[];
-const saveOracle = python(SAVE_SCRIPT, { dtypes: SAVE_DTYPES, shapes: SAVE_SHAPES }) as {
+const saveOracle = pythonJson(SAVE_SCRIPT, { dtypes: SAVE_DTYPES, shapes: SAVE_SHAPES }) as {
   dtype: string;
   shape: number[];
   order: "C" | "F";
@@ -345,7 +333,7 @@ const saveOracle = python(SAVE_SCRIPT, { dtypes: SAVE_DTYPES, shapes: SAVE_SHAPE
   hex: string;
   nbytes: number;
 }[];
-const decodeOracle = python(
+const decodeOracle = pythonJson(
   DECODE_SCRIPT,
   DECODE_CASES.map((c) => ({ text: c.text, version: c.version ?? "1.0" })),
 ) as ({ shape: string[]; fortran: boolean; descr: Descr; nbytes: string } | { error: string })[];
@@ -449,7 +437,7 @@ describe("np.save of real arrays", () => {
         if (s.length === d) { for (const n of [0, 1, 2, 3]) shapes.push([...s, n]); }
       }
     }
-    const flags = python(
+    const flags = pythonJson(
       `
 import sys, json
 import numpy as np
@@ -597,7 +585,7 @@ describe("readHeaderFromFile", () => {
   test("reads files np.save wrote, and reports truncation and OS errors", async () => {
     const dir = mkdtempSync(join(tmpdir(), "npyalloc-header-"));
     try {
-      python(
+      pythonJson(
         `
 import sys, json, numpy as np
 d = json.load(sys.stdin)

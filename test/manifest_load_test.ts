@@ -9,7 +9,8 @@ import { loadManifest } from "../src/manifest/mod.ts";
 import { folderOf } from "../src/manifest/paths.ts";
 import { loadText, withManifest } from "./_support/manifest.ts";
 
-const paths = (lines: string[], options = {}) => loadText(lines, options).arrays.map((a) => a.path);
+const paths = async (lines: string[], options = {}) =>
+  (await loadText(lines, options)).arrays.map((a) => a.path);
 
 describe("the SPEC example", () => {
   const lines = [
@@ -35,9 +36,9 @@ describe("the SPEC example", () => {
     "    allocation: sparse",
   ];
 
-  test("loads every array with its layout", () => {
-    withManifest(lines, (file, dir) => {
-      const manifest = loadManifest(file);
+  test("loads every array with its layout", async () => {
+    await withManifest(lines, async (file, dir) => {
+      const manifest = await loadManifest(file);
       assert.equal(manifest.file, file);
       assert.equal(manifest.absolutePath, path.resolve(file));
       assert.equal(manifest.root, path.join(dir, "data"));
@@ -67,9 +68,9 @@ describe("the SPEC example", () => {
 });
 
 describe("foreach", () => {
-  test("lists, ranges with steps, and the cartesian product (first name outermost)", () => {
+  test("lists, ranges with steps, and the cartesian product (first name outermost)", async () => {
     assert.deepEqual(
-      paths([
+      await paths([
         "version: 1",
         "arrays:",
         "  - path: '{split}/{i}.npy'",
@@ -96,9 +97,9 @@ describe("foreach", () => {
     );
   });
 
-  test("formats: {i:03d}, {i:x}, {i:X}, widths, fill and align, and literal braces", () => {
+  test("formats: {i:03d}, {i:x}, {i:X}, widths, fill and align, and literal braces", async () => {
     assert.deepEqual(
-      paths([
+      await paths([
         "version: 1",
         "arrays:",
         "  - path: 'a-{i:03d}-{i:x}-{i:X}-{i:>4}-{i:*<4}-{{{i}}}.npy'",
@@ -109,8 +110,8 @@ describe("foreach", () => {
     );
   });
 
-  test("placeholders in shape entries make per-array shapes", () => {
-    const manifest = loadText([
+  test("placeholders in shape entries make per-array shapes", async () => {
+    const manifest = await loadText([
       "version: 1",
       "arrays:",
       "  - path: p{n}.npy",
@@ -121,9 +122,9 @@ describe("foreach", () => {
     assert.deepEqual(manifest.arrays.map((a) => a.layout.dataBytes), [0n, 48n]);
   });
 
-  test("foreach values may be interpolated", () => {
+  test("foreach values may be interpolated", async () => {
     assert.deepEqual(
-      paths([
+      await paths([
         "version: 1",
         "arrays:",
         "  - path: p{n}.npy",
@@ -133,7 +134,7 @@ describe("foreach", () => {
       ["pa.npy", "pb.npy"],
     );
     assert.deepEqual(
-      paths([
+      await paths([
         "version: 1",
         "arrays:",
         "  - path: p{i}.npy",
@@ -144,8 +145,8 @@ describe("foreach", () => {
     );
   });
 
-  test("100,000 arrays", () => {
-    const manifest = loadText([
+  test("100,000 arrays", async () => {
+    const manifest = await loadText([
       "version: 1",
       "arrays:",
       "  - path: d{j}/p-{i:05d}.npy",
@@ -173,16 +174,16 @@ describe("interpolation", () => {
     "    shape: 1",
   ];
 
-  test("--var over vars over the environment; defaults; $$", () => {
+  test("--var over vars over the environment; defaults; $$", async () => {
     assert.deepEqual(
-      paths(lines, { vars: { A: "from-cli" }, env: { B: "from-env", D: "env-d" } }),
+      await paths(lines, { vars: { A: "from-cli" }, env: { B: "from-env", D: "env-d" } }),
       ["from-cli/from-vars/from-cli-c/env-d/dflt/$x-${x}.npy"],
     );
   });
 
-  test("a var that --var overrides is not read", () => {
+  test("a var that --var overrides is not read", async () => {
     assert.deepEqual(
-      paths([
+      await paths([
         "version: 1",
         "vars:",
         '  A: "${UNSET}"',
@@ -194,8 +195,8 @@ describe("interpolation", () => {
     );
   });
 
-  test("root, dtype and fill strings are interpolated", () => {
-    withManifest([
+  test("root, dtype and fill strings are interpolated", async () => {
+    await withManifest([
       "version: 1",
       "root: ${OUT}",
       "arrays:",
@@ -203,9 +204,9 @@ describe("interpolation", () => {
       "    shape: 1",
       "    dtype: ${DT}",
       '    fill: "${F}"',
-    ], (file, dir) => {
+    ], async (file, dir) => {
       const vars = { OUT: "out", DT: "uint64", F: "7" };
-      const manifest = loadManifest(file, { vars, env: {} });
+      const manifest = await loadManifest(file, { vars, env: {} });
       assert.equal(manifest.root, path.join(dir, "out"));
       assert.equal(manifest.arrays[0]?.layout.descr, "<u8");
       assert.equal(manifest.arrays[0]?.fill, 7n);
@@ -214,8 +215,8 @@ describe("interpolation", () => {
 });
 
 describe("values", () => {
-  test("a 64-bit fill stays exact, also through a variable", () => {
-    const manifest = loadText([
+  test("a 64-bit fill stays exact, also through a variable", async () => {
+    const manifest = await loadText([
       "version: 1",
       "arrays:",
       "  - path: a.npy",
@@ -240,8 +241,8 @@ describe("values", () => {
     assert.deepEqual([...(c?.layout.element ?? [])], [0, 0, 0xc0, 0x7f]);
   });
 
-  test("defaults apply, entries override", () => {
-    const manifest = loadText([
+  test("defaults apply, entries override", async () => {
+    const manifest = await loadText([
       "version: 1",
       "defaults:",
       "  shape: [2, 3]",
@@ -271,8 +272,8 @@ describe("values", () => {
     assert.deepEqual([...(b?.layout.element ?? [])], [0, 1]);
   });
 
-  test("header_version as number or string; descr-list dtypes; dtype default float64", () => {
-    const manifest = loadText([
+  test("header_version as number or string; descr-list dtypes; dtype default float64", async () => {
+    const manifest = await loadText([
       "version: 1",
       "arrays:",
       "  - path: a.npy",
@@ -292,22 +293,28 @@ describe("values", () => {
     assert.deepEqual([...(b?.layout.element ?? [])], [0, 0, 0, 0, 5, 0, 5, 0]);
   });
 
-  test("an empty arrays list is valid and declares nothing", () => {
-    assert.equal(loadText(["version: 1", "arrays: []"]).arrays.length, 0);
+  test("an empty arrays list is valid and declares nothing", async () => {
+    assert.equal((await loadText(["version: 1", "arrays: []"])).arrays.length, 0);
   });
 
-  test("root: relative to the manifest, or absolute", () => {
-    withManifest(["version: 1", "root: ../elsewhere/./x", "arrays: []"], (file, dir) => {
-      assert.equal(loadManifest(file).root, path.join(path.dirname(dir), "elsewhere", "x"));
-    });
-    withManifest(["version: 1", "root: /var/tmp/npyalloc-x", "arrays: []"], (file) => {
-      assert.equal(loadManifest(file).root, "/var/tmp/npyalloc-x");
+  test("root: relative to the manifest, or absolute", async () => {
+    await withManifest(
+      ["version: 1", "root: ../elsewhere/./x", "arrays: []"],
+      async (file, dir) => {
+        assert.equal(
+          (await loadManifest(file)).root,
+          path.join(path.dirname(dir), "elsewhere", "x"),
+        );
+      },
+    );
+    await withManifest(["version: 1", "root: /var/tmp/npyalloc-x", "arrays: []"], async (file) => {
+      assert.equal((await loadManifest(file)).root, "/var/tmp/npyalloc-x");
     });
   });
 
-  test("paths are normalised", () => {
+  test("paths are normalised", async () => {
     assert.deepEqual(
-      paths(["version: 1", "arrays:", "  - path: ./a//b/./c.npy", "    shape: 1"]),
+      await paths(["version: 1", "arrays:", "  - path: ./a//b/./c.npy", "    shape: 1"]),
       ["a/b/c.npy"],
     );
   });

@@ -18,6 +18,9 @@ import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
 import { withTempDir } from "./_support/temp.ts";
 import { mountSkip, withTmpfs } from "./_support/mounts.ts";
 import { runCliProcess } from "./_support/cli.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+
+const platform = await loadPlatform();
 
 const BLOCK = 4096n;
 const MiB = 1024n * 1024n;
@@ -35,9 +38,11 @@ function arrayOfSize(
   const dtype = parseDType("uint8");
   const layout = layoutArray({ shape, dtype, allocation });
   assert.equal(layout.fileBytes, fileBytes);
+  const target = path.join(root, ...rel.split("/"));
   return {
     path: rel,
-    target: path.join(root, ...rel.split("/")),
+    target,
+    real: { folder: path.dirname(target), name: path.basename(target) },
     shape,
     dtype,
     order: "C",
@@ -51,7 +56,7 @@ function arrayOfSize(
 }
 
 function plan(arrays: ManifestArray[]): Promise<PlannedArray[]> {
-  return classifyTargets(arrays, { force: false });
+  return classifyTargets(arrays, { force: false, fs: platform });
 }
 
 function only(budgets: FilesystemBudget[]): FilesystemBudget {
@@ -70,7 +75,9 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
     await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { bytes } = free(dir);
       assert.equal(bytes, 16n * MiB);
-      const exact = only(planSpace(await plan([arrayOfSize(dir, "a.npy", bytes)])));
+      const exact = only(
+        planSpace(await plan([arrayOfSize(dir, "a.npy", bytes)]), { fs: platform }),
+      );
       assert.equal(exact.path, dir);
       assert.equal(exact.device, fs.statSync(dir, { bigint: true }).dev.toString());
       assert.equal(exact.block_size, 4096);
@@ -81,7 +88,9 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       assert.equal(exact.shortfall_bytes, 0n);
       assert.equal(spaceFailure([exact]), null);
 
-      const over = only(planSpace(await plan([arrayOfSize(dir, "a.npy", bytes + 1n)])));
+      const over = only(
+        planSpace(await plan([arrayOfSize(dir, "a.npy", bytes + 1n)]), { fs: platform }),
+      );
       assert.equal(over.required_bytes, bytes + BLOCK, "rounded up to the block size");
       assert.equal(over.ok, false);
       assert.equal(over.shortfall_bytes, BLOCK);
@@ -99,7 +108,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       const arrays = [1n, 4096n, 4097n, 129n].map((n, i) =>
         arrayOfSize(dir, `a${i}.npy`, n + 127n)
       );
-      const budget = only(planSpace(await plan(arrays)));
+      const budget = only(planSpace(await plan(arrays), { fs: platform }));
       // 128 B, 4223 B, 4224 B and 256 B files: 1 + 2 + 2 + 1 blocks.
       assert.equal(budget.required_bytes, 6n * BLOCK);
       assert.equal(budget.required_inodes, 5, "4 files and one link in flight (tmpfs)");
@@ -110,10 +119,14 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
     await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const { bytes } = free(dir);
       const planned = await plan([arrayOfSize(dir, "a.npy", 8n * MiB)]);
-      const fits = only(planSpace(planned, { minFree: parseSize(`${bytes - 8n * MiB}`) }));
+      const fits = only(
+        planSpace(planned, { fs: platform, minFree: parseSize(`${bytes - 8n * MiB}`) }),
+      );
       assert.equal(fits.min_free_bytes, 8n * MiB);
       assert.equal(fits.ok, true);
-      const short = only(planSpace(planned, { minFree: parseSize(`${bytes - 8n * MiB + 1n}`) }));
+      const short = only(
+        planSpace(planned, { fs: platform, minFree: parseSize(`${bytes - 8n * MiB + 1n}`) }),
+      );
       assert.equal(short.ok, false);
       assert.equal(short.shortfall_bytes, 1n);
       assert.match(formatSpaceFailure([short]), /incl\. min-free 8\.0 MiB/);
@@ -126,11 +139,11 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       assert.equal(total, 16n * MiB);
       const planned = await plan([arrayOfSize(dir, "a.npy", bytes - 163840n)]);
       // 1% of 16 MiB is 167772.16 bytes, rounded up.
-      const onePercent = only(planSpace(planned, { minFree: parseSize("1%") }));
+      const onePercent = only(planSpace(planned, { fs: platform, minFree: parseSize("1%") }));
       assert.equal(onePercent.min_free_bytes, 167773n);
       assert.equal(onePercent.ok, false);
       assert.equal(onePercent.shortfall_bytes, 167773n - 163840n);
-      const less = only(planSpace(planned, { minFree: parseSize("0.5%") }));
+      const less = only(planSpace(planned, { fs: platform, minFree: parseSize("0.5%") }));
       assert.equal(less.min_free_bytes, 83887n);
       assert.equal(less.ok, true);
     });
@@ -142,17 +155,17 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       const n = Number(inodes);
       // tmpfs counts a hard link as an inode: the file being linked into place needs one more.
       const files = Array.from({ length: n - 1 }, (_, i) => arrayOfSize(dir, `a${i}.npy`, 128n));
-      const fits = only(planSpace(await plan(files)));
+      const fits = only(planSpace(await plan(files), { fs: platform }));
       assert.equal(fits.free_inodes, n);
       assert.equal(fits.required_inodes, n, "n - 1 files and one link in flight");
       assert.equal(fits.ok, true);
 
       // Unnamed files are linked once, which tmpfs does not charge: n files fit.
       const all = Array.from({ length: n }, (_, i) => arrayOfSize(dir, `a${i}.npy`, 128n));
-      const unnamed = only(planSpace(await plan(all), { unnamedFiles: () => true }));
+      const unnamed = only(planSpace(await plan(all), { fs: platform, unnamedFiles: () => true }));
       assert.equal(unnamed.required_inodes, n);
       assert.equal(unnamed.ok, true);
-      const named = only(planSpace(await plan(all), { unnamedFiles: () => false }));
+      const named = only(planSpace(await plan(all), { fs: platform, unnamedFiles: () => false }));
       assert.equal(named.required_inodes, n + 1, "n files and one link in flight");
       assert.equal(named.ok, false);
 
@@ -161,7 +174,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
         { length: n - 1 },
         (_, i) => arrayOfSize(dir, `sub/a${i}.npy`, 128n),
       );
-      const short = only(planSpace(await plan(nested)));
+      const short = only(planSpace(await plan(nested), { fs: platform }));
       assert.equal(short.path, dir);
       assert.equal(short.required_inodes, n + 1);
       assert.equal(short.ok, false);
@@ -169,14 +182,14 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       assert.equal(short.shortfall_inodes, 1);
       const err = spaceFailure([short]);
       assert.equal(err?.code, "E_NO_INODES");
-      assert.match(err?.message ?? "", /SHORT of 1 inodes/);
+      assert.match(err?.message ?? "", /SHORT of 1 inode\b/);
     });
   });
 
   test("a filesystem that reports no inodes skips the inode check and says so", async () => {
     await withTmpfs({ size: "16m", inodes: 0 }, async (dir) => {
       const files = Array.from({ length: 100 }, (_, i) => arrayOfSize(dir, `a${i}.npy`, 128n));
-      const budget = only(planSpace(await plan(files)));
+      const budget = only(planSpace(await plan(files), { fs: platform }));
       assert.equal(budget.free_inodes, null);
       assert.equal(budget.required_inodes, 100);
       assert.equal(budget.ok, true);
@@ -189,7 +202,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
   test("sparse files count their header only; the rest is committed and warned about", async () => {
     await withTmpfs({ size: "16m", inodes: 64 }, async (dir) => {
       const sparse = arrayOfSize(dir, "s.npy", 64n * MiB, "sparse");
-      const budget = only(planSpace(await plan([sparse])));
+      const budget = only(planSpace(await plan([sparse]), { fs: platform }));
       assert.equal(budget.required_bytes, BLOCK);
       assert.equal(budget.committed_bytes, 64n * MiB - BLOCK);
       assert.equal(budget.ok, true);
@@ -208,8 +221,14 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
       const h = Buffer.from(same.layout.header);
       fs.writeFileSync(same.target, Buffer.concat([h, Buffer.alloc(2 * 1024 * 1024 - 128)]));
       const arrays = [same, other];
-      assert.equal(planSpace(await classifyTargets(arrays, { force: false })).length, 0);
-      const replaced = only(planSpace(await classifyTargets(arrays, { force: true })));
+      assert.equal(
+        planSpace(await classifyTargets(arrays, { force: false, fs: platform }), { fs: platform })
+          .length,
+        0,
+      );
+      const replaced = only(
+        planSpace(await classifyTargets(arrays, { force: true, fs: platform }), { fs: platform }),
+      );
       assert.equal(replaced.required_bytes, 2n * MiB);
       assert.equal(replaced.required_inodes, 1);
     });
@@ -225,7 +244,7 @@ describe("planSpace on a real 16 MiB tmpfs", { skip: skipTinyFs }, () => {
           arrayOfSize(tiny, "x/y/c.npy", 9n * MiB),
           arrayOfSize(tiny, "z.npy", 128n),
         ];
-        const budgets = planSpace(await plan(arrays));
+        const budgets = planSpace(await plan(arrays), { fs: platform });
         assert.equal(budgets.length, 2);
         const [first, second] = budgets as [FilesystemBudget, FilesystemBudget];
         assert.equal(first.path, tiny);

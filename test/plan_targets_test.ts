@@ -7,6 +7,9 @@ import type { ManifestArray } from "../src/manifest/types.ts";
 import { classifyTargets, type PlannedArray } from "../src/plan/targets.ts";
 import { withTempDir } from "./_support/temp.ts";
 import { type ArraySpec, manifestArray } from "./_support/arrays.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+
+const platform = await loadPlatform();
 
 /** Writes a complete .npy file for `spec` at `file` (zeros, or `dataBytes` bytes of 7). */
 function writeNpy(file: string, spec: ArraySpec, dataBytes?: number): void {
@@ -17,7 +20,7 @@ function writeNpy(file: string, spec: ArraySpec, dataBytes?: number): void {
 }
 
 async function classifyOne(array: ManifestArray, force = false): Promise<PlannedArray> {
-  const [planned] = await classifyTargets([array], { force });
+  const [planned] = await classifyTargets([array], { force, fs: platform });
   assert.ok(planned);
   return planned;
 }
@@ -40,7 +43,7 @@ describe("classifyTargets", () => {
         manifestArray(dir, "x/y/b.npy", { shape: [3] }),
         manifestArray(dir, "x/c.npy", { shape: [3] }),
       ];
-      const planned = await classifyTargets(arrays, { force: false });
+      const planned = await classifyTargets(arrays, { force: false, fs: platform });
       assert.deepEqual(planned.map((p) => p.action), ["create", "create", "create"]);
       const x = path.join(dir, "x");
       assert.deepEqual(planned[0]?.newFolders, [x, path.join(x, "y")]);
@@ -82,7 +85,7 @@ describe("classifyTargets", () => {
       const planned = await classifyOne(array);
       assert.equal(planned.action, "conflict");
       assert.equal(planned.code, "E_CONFLICT");
-      assert.equal(planned.reason, "dtype '<f8' differs from '<f4'");
+      assert.equal(planned.reason, "dtype differs: on disk '<f8', manifest '<f4'");
     });
   });
 
@@ -92,7 +95,7 @@ describe("classifyTargets", () => {
       writeNpy(array.target, { shape: [3] });
       const planned = await classifyOne(array);
       assert.equal(planned.action, "conflict");
-      assert.equal(planned.reason, "shape (3,) differs from (4,)");
+      assert.equal(planned.reason, "shape differs: on disk (3,), manifest (4,)");
     });
   });
 
@@ -100,14 +103,18 @@ describe("classifyTargets", () => {
     await withTempDir("plan-targets", async (dir) => {
       const array = manifestArray(dir, "a.npy", { shape: [2, 3], order: "C" });
       writeNpy(array.target, { shape: [2, 3], order: "F" });
-      assert.equal((await classifyOne(array)).reason, "fortran_order True differs from False");
+      assert.equal(
+        (await classifyOne(array)).reason,
+        "fortran_order differs: on disk True, manifest False",
+      );
 
       const other = manifestArray(dir, "b.npy", { shape: [2, 3], dtype: "int32", order: "F" });
       writeNpy(other.target, { shape: [3, 2], dtype: "int16", order: "C" });
       assert.equal(
         (await classifyOne(other)).reason,
-        "dtype '<i2' differs from '<i4'; shape (3, 2) differs from (2, 3); " +
-          "fortran_order False differs from True",
+        "dtype differs: on disk '<i2', manifest '<i4'; " +
+          "shape differs: on disk (3, 2), manifest (2, 3); " +
+          "fortran_order differs: on disk False, manifest True",
       );
     });
   });
@@ -163,7 +170,7 @@ describe("classifyTargets", () => {
         manifestArray(dir, "a/b/d/e/f.npy", { shape: [3] }),
       ];
       for (const force of [false, true]) {
-        const planned = await classifyTargets(arrays, { force });
+        const planned = await classifyTargets(arrays, { force, fs: platform });
         for (const p of planned) {
           assert.equal(p.action, "conflict");
           assert.equal(p.code, "E_NOT_A_DIRECTORY");
@@ -187,7 +194,7 @@ describe("classifyTargets", () => {
       writeNpy(arrays[1]!.target, { shape: [100], dtype: "uint8" }, 10);
       fs.writeFileSync(arrays[2]!.target, "not numpy");
       writeNpy(arrays[3]!.target, { shape: [3] });
-      const planned = await classifyTargets(arrays, { force: true });
+      const planned = await classifyTargets(arrays, { force: true, fs: platform });
       assert.deepEqual(
         planned.map((p) => [p.action, p.code]),
         [["replace", null], ["replace", null], ["replace", null], ["unchanged", null], [
@@ -195,7 +202,7 @@ describe("classifyTargets", () => {
           null,
         ]],
       );
-      assert.equal(planned[0]?.reason, "dtype '<f8' differs from '<f4'");
+      assert.equal(planned[0]?.reason, "dtype differs: on disk '<f8', manifest '<f4'");
       assert.match(planned[1]?.reason ?? "", /\(truncated\)$/);
       assert.match(planned[2]?.reason ?? "", /^not a \.npy file: /);
     });
@@ -246,7 +253,7 @@ describe("classifyTargets", () => {
       fs.mkdirSync(path.join(dir, "f0"));
       writeNpy(arrays[0]!.target, { shape: [8], dtype: "uint8" });
       const started = performance.now();
-      const planned = await classifyTargets(arrays, { force: false });
+      const planned = await classifyTargets(arrays, { force: false, fs: platform });
       const elapsed = performance.now() - started;
       assert.equal(planned.length, 5000);
       assert.equal(planned[0]?.action, "unchanged");

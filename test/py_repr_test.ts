@@ -1,20 +1,8 @@
 // Python's repr() as CPython spells it, checked against a real python3.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { isPyPrintable, pyRepr, pyStrRepr, PyTuple, type PyValue } from "../src/npy/py_repr.ts";
-
-/** Runs a Python script with JSON on stdin and returns its JSON output; fails when python3 is missing. */
-function python(script: string, input: unknown): unknown {
-  const run = spawnSync("python3", ["-c", script], {
-    input: JSON.stringify(input),
-    encoding: "utf8",
-    maxBuffer: 1 << 28,
-  });
-  if (run.error) throw new Error(`python3 is required for these tests: ${run.error.message}`);
-  assert.equal(run.status, 0, `python3 failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
+import { pythonJson } from "./_support/numpy.ts";
 
 const STRINGS: string[] = [
   "",
@@ -73,7 +61,7 @@ out["values"] = [
 print(json.dumps(out))
 `;
 
-const oracle = python(SCRIPT, { strs: STRINGS }) as {
+const oracle = pythonJson(SCRIPT, { strs: STRINGS }) as {
   strs: string[];
   runs: number[];
   unidata: string;

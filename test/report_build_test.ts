@@ -2,7 +2,6 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import process from "node:process";
 import { NpyallocError } from "../src/errors.ts";
 import type { PlannedArray } from "../src/plan/targets.ts";
 import { buildReport, fillToJson, plannedOutcome, type ReportInput } from "../src/report/report.ts";
@@ -10,6 +9,9 @@ import { toJson } from "../src/json.ts";
 import { reportText, writeReport } from "../src/report/write_report.ts";
 import { VERSION } from "../src/version.ts";
 import { withTempDir } from "./_support/temp.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+
+const platform = await loadPlatform();
 import { manifestArray } from "./_support/arrays.ts";
 
 function input(arrays: ReportInput["arrays"], exitCode = 0): ReportInput {
@@ -111,7 +113,7 @@ describe("buildReport", () => {
   });
 
   test("plannedOutcome: conflicts are failed with their code, nothing else is", () => {
-    const base = { array: images, newFolders: [] };
+    const base = { array: images, newFolders: [], replaceable: true };
     const planned: PlannedArray[] = [
       { ...base, action: "create", reason: null, code: null },
       { ...base, action: "unchanged", reason: null, code: null },
@@ -205,45 +207,36 @@ describe("buildReport", () => {
 
 describe("writeReport", () => {
   test("writes the file atomically, creating folders, and replaces an older report", async () => {
-    await withTempDir("report-build", async (dir) => {
+    await withTempDir("report-build", (dir) => {
       const report = buildReport(input([{ array: images, status: "planned" }]));
       const file = path.join(dir, "a", "b", "report.json");
-      const text = await writeReport(report, file);
+      const text = writeReport(platform, report, file);
       assert.equal(fs.readFileSync(file, "utf8"), text);
       assert.equal(JSON.parse(text).summary.planned, 1);
       fs.writeFileSync(file, "old");
-      await writeReport(report, file, { fsync: false });
+      writeReport(platform, report, file, false);
       assert.equal(fs.readFileSync(file, "utf8"), text);
       assert.deepEqual(fs.readdirSync(path.dirname(file)), ["report.json"], "no temp file left");
     });
   });
 
-  test("'-' prints to stdout and writes no file", async () => {
-    await withTempDir("report-build", async (dir) => {
-      const printed: string[] = [];
-      const before = process.cwd();
-      process.chdir(dir);
-      try {
-        const report = buildReport(input([]));
-        const text = await writeReport(report, "-", { stdout: (t) => printed.push(t) });
-        assert.deepEqual(printed, [text]);
-        assert.deepEqual(fs.readdirSync(dir), []);
-      } finally {
-        process.chdir(before);
-      }
-    });
-  });
-
   test("a destination below a file fails with a clear error and leaves nothing", async () => {
-    await withTempDir("report-build", async (dir) => {
+    await withTempDir("report-build", (dir) => {
       fs.writeFileSync(path.join(dir, "file"), "x");
       const report = buildReport(input([]));
-      await assert.rejects(writeReport(report, path.join(dir, "file", "r.json")), (err) => {
-        assert.ok(err instanceof NpyallocError);
-        assert.match(err.message, /^Cannot write the report '.*r\.json': /);
-        return true;
-      });
-      await assert.rejects(writeReport(report, dir), (err) => {
+      assert.throws(
+        () => writeReport(platform, report, path.join(dir, "file", "r.json")),
+        (err) => {
+          assert.ok(err instanceof NpyallocError);
+          assert.equal(err.code, "E_NOT_A_DIRECTORY");
+          assert.match(
+            err.message,
+            /^Cannot write the report '.*r\.json': .* is a file, not a folder$/,
+          );
+          return true;
+        },
+      );
+      assert.throws(() => writeReport(platform, report, dir), (err) => {
         assert.ok(err instanceof NpyallocError);
         return true;
       });

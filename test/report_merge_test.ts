@@ -219,7 +219,7 @@ describe("report merge", () => {
     assert.match(runCliProcess(["report", "split"]).stderr, /unknown subcommand 'split'/);
     const help = runCliProcess(["report", "merge", "--help"]);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /Exit codes: 0 .*\s5 shards are missing/s);
+    assert.match(help.stdout, /Exit codes:\n\s+0\s.*\n\s+5\s+shards are missing/s);
     assert.match(runCliProcess(["--help"]).stdout, /report merge <report\.json>\.\.\./);
   });
 
@@ -283,6 +283,7 @@ describe("merge internals", () => {
       ({
         path,
         device,
+        type: "ext4",
         block_size: 4096,
         available_bytes: available,
         required_bytes: required,

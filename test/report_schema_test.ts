@@ -4,11 +4,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { NpyallocError } from "../src/errors.ts";
+import { ERROR_CODES, EXIT, NpyallocError } from "../src/errors.ts";
 import { toJson } from "../src/json.ts";
 import { planSpace } from "../src/plan/space.ts";
 import { classifyTargets } from "../src/plan/targets.ts";
-import { ERROR_CODES } from "../src/report/error_codes.ts";
+
 import {
   type ArrayOutcome,
   buildReport,
@@ -18,6 +18,9 @@ import {
   type ReportOptions,
 } from "../src/report/report.ts";
 import { manifestArray } from "./_support/arrays.ts";
+import { loadPlatform } from "../src/platform/mod.ts";
+
+const platform = await loadPlatform();
 
 const schemaPath = new URL("../schemas/report.schema.json", import.meta.url);
 const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
@@ -138,10 +141,10 @@ describe("report schema", () => {
       ];
       fs.writeFileSync(arrays[2]!.target, "not npy");
       fs.mkdirSync(arrays[3]!.target);
-      const planned = await classifyTargets(arrays, { force: true });
+      const planned = await classifyTargets(arrays, { force: true, fs: platform });
       const report = buildReport(input({
         options: { ...OPTIONS, dry_run: true, force: true, min_free: "1%", min_free_bytes: null },
-        filesystems: planSpace(planned),
+        filesystems: planSpace(planned, { fs: platform }),
         arrays: planned.map(plannedOutcome),
         exitCode: 4,
       }));
@@ -241,9 +244,10 @@ describe("report schema", () => {
     const defs = schema.$defs as Record<string, { properties: { code: { enum: string[] } } }>;
     const codes = defs.error?.properties.code.enum ?? [];
     assert.deepEqual([...codes].sort(), Object.keys(ERROR_CODES).sort());
-    for (const [code, text] of Object.entries(ERROR_CODES)) {
+    for (const [code, { description, exit }] of Object.entries(ERROR_CODES)) {
       assert.match(code, /^E_[A-Z_]+$/);
-      assert.ok(text.length > 10 && !text.includes("\n"), code);
+      assert.ok(description.length > 10 && !description.includes("\n"), code);
+      assert.ok(Object.values(EXIT).includes(exit), code);
     }
   });
 });

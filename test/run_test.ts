@@ -114,7 +114,10 @@ print("ok")
     const before = fs.readFileSync(x);
     const run = runCliProcess(["run", manifest]);
     assert.equal(run.status, 4, run.stderr);
-    assert.match(run.stderr, /conflict: a\/x\.npy: .*shape \(5,\) differs from \(6, 4\)/);
+    assert.match(
+      run.stderr,
+      /conflict: a\/x\.npy: .*shape differs: on disk \(5,\), manifest \(6, 4\)/,
+    );
     assert.deepEqual(listFiles(path.join(dir, "out")), ["a/x.npy"]);
     assert.deepEqual(fs.readFileSync(x), before);
     const report = readReport(path.join(dir, "npyalloc-report.json"));

@@ -248,13 +248,13 @@ describe("selectShard on loaded manifests", () => {
     return ["version: 1", "root: out", "arrays:", ...list];
   }
 
-  test("shards 0..N-1 of a manifest hold every array once, in manifest order", () => {
+  test("shards 0..N-1 of a manifest hold every array once, in manifest order", async () => {
     const rand = seededRandom(42);
     for (let round = 0; round < 25; round++) {
       const lines = manifestText(rand);
       const count = 1 + Math.floor(rand() * 8);
-      withManifest(lines, (file) => {
-        const manifest = loadManifest(file);
+      await withManifest(lines, async (file) => {
+        const manifest = await loadManifest(file);
         const seen = new Map<string, number>();
         let bytes = 0n;
         const digests = new Set<string>();
@@ -281,7 +281,7 @@ describe("selectShard on loaded manifests", () => {
     }
   });
 
-  test("reordering the manifest's entries moves no array to another shard", () => {
+  test("reordering the manifest's entries moves no array to another shard", async () => {
     const rand = seededRandom(77);
     for (let round = 0; round < 10; round++) {
       const lines = manifestText(rand);
@@ -289,8 +289,8 @@ describe("selectShard on loaded manifests", () => {
       const shuffled = manifestText(rand, shuffle(entries, rand));
       const count = 2 + Math.floor(rand() * 6);
       const shardOfPath = (text: string[]) =>
-        withManifest(text, (file) => {
-          const manifest = loadManifest(file);
+        withManifest(text, async (file) => {
+          const manifest = await loadManifest(file);
           const out = new Map<string, number>();
           let digest = "";
           for (let index = 0; index < count; index++) {
@@ -305,14 +305,14 @@ describe("selectShard on loaded manifests", () => {
           }
           return { out, digest };
         });
-      const a = shardOfPath(lines);
-      const b = shardOfPath(shuffled);
+      const a = await shardOfPath(lines);
+      const b = await shardOfPath(shuffled);
       assert.deepEqual([...b.out].sort(), [...a.out].sort());
       assert.equal(b.digest, a.digest);
     }
   });
 
-  test("other variables give another split fingerprint", () => {
+  test("other variables give another split fingerprint", async () => {
     const text = [
       "version: 1",
       "vars: { N: 10 }",
@@ -322,14 +322,14 @@ describe("selectShard on loaded manifests", () => {
       "    shape: ['${N}']",
     ];
     const digest = (vars: Record<string, string>) =>
-      withManifest(text, (file) =>
-        selectShard(loadManifest(file, { vars }).arrays, {
+      withManifest(text, async (file) =>
+        selectShard((await loadManifest(file, { vars })).arrays, {
           index: 0,
           count: 2,
           source: "option",
           origin: "",
         }).info.split_sha256);
-    assert.equal(digest({}), digest({ N: "10" }));
-    assert.notEqual(digest({}), digest({ N: "11" }));
+    assert.equal(await digest({}), await digest({ N: "10" }));
+    assert.notEqual(await digest({}), await digest({ N: "11" }));
   });
 });

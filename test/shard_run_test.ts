@@ -108,9 +108,9 @@ print("ok")
     assert.equal(ok.trim(), "ok");
   });
 
-  test("separate processes agree on the split, and so does the library", SLOW, () => {
+  test("separate processes agree on the split, and so does the library", SLOW, async () => {
     const { manifest } = manifestDir(MIXED);
-    const expected = loadManifest(manifest).arrays;
+    const expected = (await loadManifest(manifest)).arrays;
     const union: string[] = [];
     for (let k = 0; k < 4; k++) {
       const run = runCliProcess(["plan", manifest, "--shard", `${k}/4`, "-r", "-", "-q"]);

@@ -18,11 +18,8 @@ import { withTempDir } from "./_support/temp.ts";
 
 const platform = await loadPlatform();
 const hasFfi = /^(deno|bun) /.test(platform.runtime);
-/** The same runtime without the linker of unnamed files: what Node.js and custom platforms do. */
-const named: Platform = {
-  runtime: platform.runtime,
-  preallocate: (fd, offset, length) => platform.preallocate(fd, offset, length),
-};
+/** The same runtime without the linker of unnamed files: what a runtime without FFI does. */
+const named: Platform = { ...platform, linkUnnamed: null };
 
 /** 40 MiB of float32 1.5: three chunks of the fill writer, so the folder can be seen mid-write. */
 const layout = layoutArray({
@@ -54,7 +51,7 @@ describe("createArrayFile", () => {
     "a synced fill of 64 MiB or more goes to the disk with O_DIRECT, the same bytes",
     { skip: !hasFfi && "no FFI: no direct I/O" },
     async () => {
-      const io = platform.directIo?.();
+      const io = platform.directIo();
       assert.ok(io, "the platform has direct I/O");
       const switched: boolean[] = [];
       const spying: Platform = {
@@ -95,7 +92,7 @@ describe("createArrayFile", () => {
     "writes a file with no name and links it when complete on Deno and Bun",
     { skip: !hasFfi && "no FFI: no linker of unnamed files" },
     async () => {
-      assert.ok(platform.fileLinker?.(), "the platform has a linker");
+      assert.ok(platform.linkUnnamed, "the platform has a linker");
       await withTempDir("write-file", async (dir) => {
         const target = path.join(dir, "a.npy");
         const { seen, open } = await writeWatching(dir, target, platform);

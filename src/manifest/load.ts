@@ -19,6 +19,9 @@ import path from "node:path";
 import process from "node:process";
 import { parseDocument } from "yaml";
 import { NpyallocError } from "../errors.ts";
+import { DEFAULT_MAX_ARRAYS, DEFAULT_MAX_MANIFEST_BYTES, DEFAULT_MAX_PROBLEMS } from "../limits.ts";
+import { loadPlatform } from "../platform/mod.ts";
+import type { Platform } from "../platform/platform.ts";
 import { type DType, parseDType } from "../npy/dtype.ts";
 import type { FillValue } from "../npy/fill.ts";
 import {
@@ -35,7 +38,7 @@ import {
   parseForeach,
 } from "./expand.ts";
 import { interpolate, parseDecimal } from "./interpolate.ts";
-import { RootGuard } from "./paths.ts";
+import { folderOf, type PathQueries, RootGuard } from "./paths.ts";
 import {
   compileTemplate,
   type PlaceholderValue,
@@ -43,12 +46,14 @@ import {
   type Template,
   valueText,
 } from "./placeholders.ts";
-import { jsonPathJoin, type Position, ProblemList } from "./problems.ts";
+import { jsonPathJoin, ManifestError, type Position, ProblemList } from "./problems.ts";
 import { DEFAULTABLE_FIELDS, validateSchema } from "./schema.ts";
 import type { LoadedManifest, ManifestArray } from "./types.ts";
 import {
+  type ManifestSource,
+  manifestSource,
   parseYaml,
-  readManifestSource,
+  unreadableManifest,
   type YMap,
   type YNode,
   type YScalar,
@@ -84,14 +89,14 @@ export interface LoadOptions {
    * @default {50}
    */
   readonly maxProblems?: number;
+  /** Stops reading the manifest (a FIFO, standard input that never ends). */
+  readonly signal?: AbortSignal;
+  /** The filesystem. @default the current runtime's */
+  readonly platform?: Platform;
 }
 
-/** Default of {@linkcode LoadOptions.maxArrays}. */
-export const DEFAULT_MAX_ARRAYS = 1_000_000;
-/** Default of {@linkcode LoadOptions.maxManifestBytes}: 64 MiB. */
-export const DEFAULT_MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-/** Default of {@linkcode LoadOptions.maxProblems}. */
-export const DEFAULT_MAX_PROBLEMS = 50;
+/** The name of standard input in messages, when the manifest is `-`. */
+export const STDIN_NAME = "<stdin>";
 
 /** Where a field's value was written: in the entry, or inherited from `defaults`. */
 interface Field {
@@ -130,10 +135,10 @@ const ALLOCATIONS: readonly Allocation[] = ["auto", "sparse", "reserve", "write"
 const HEADER_VERSIONS: readonly HeaderVersion[] = ["auto", "1.0", "2.0", "3.0"];
 
 /**
- * Loads a manifest: reads the YAML file, validates it against the manifest
- * schema, interpolates `${NAME}` variables, expands `foreach`, checks every
- * path against the root folder (reading the filesystem through `realpath`
- * and `lstat`, writing nothing) and lays out every array.
+ * Loads a manifest: reads the YAML file (at most `maxManifestBytes`, whatever the file is: a
+ * FIFO, a device), validates it against the manifest schema, interpolates `${NAME}` variables,
+ * expands `foreach`, checks every path against the root folder (reading the filesystem through
+ * `realpath` and `lstat`, writing nothing) and lays out every array.
  *
  * @example
  * ```ts
@@ -151,34 +156,85 @@ const HEADER_VERSIONS: readonly HeaderVersion[] = ["auto", "1.0", "2.0", "3.0"];
  *   "    foreach: { i: { range: [0, 3] } }",
  *   "    shape: [\"${N}\", 4]",
  * ].join("\n"));
- * const manifest = loadManifest(file, { vars: { N: "10" } });
+ * const manifest = await loadManifest(file, { vars: { N: "10" } });
  * assert.ok(manifest.arrays.length === 3);
  * assert.ok(manifest.arrays[2]?.path === "part-02.npy");
  * assert.ok(manifest.arrays[0]?.layout.dataBytes === 320n);
  * fs.rmSync(dir, { recursive: true });
  * ```
  *
- * @param file The manifest path.
- * @param options Variables, environment and limits.
+ * @param file The manifest path, or `-` for standard input (paths then resolve from the current
+ *   folder).
+ * @param options Variables, environment, limits, signal, platform.
  * @returns The manifest, with every array expanded and laid out.
- * @throws {NpyallocError} A `ManifestError` (code `E_MANIFEST`) carrying
- *   every problem found, up to `maxProblems`, each with its file, line,
- *   column and JSON path.
+ * @throws {NpyallocError} A `ManifestError` (code `E_MANIFEST`) carrying every problem found,
+ *   up to `maxProblems`, each with its file, line, column and JSON path; the signal's reason when
+ *   it aborts the read.
  * @throws {TypeError} When a limit in `options` is not an integer >= 0.
  */
-export function loadManifest(file: string, options: LoadOptions = {}): LoadedManifest {
+export async function loadManifest(
+  file: string,
+  options: LoadOptions = {},
+): Promise<LoadedManifest> {
+  checkLimits(options);
+  const platform = options.platform ?? await loadPlatform();
+  const stdin = file === "-";
+  const name = stdin ? STDIN_NAME : file;
+  const absolutePath = stdin ? path.resolve(STDIN_NAME) : path.resolve(file);
+  const max = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+  const problems = new ProblemList(name, options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
+  let bytes: Uint8Array;
+  try {
+    // A file too large is refused before it is read; a FIFO or a device is read up to the limit.
+    const info = stdin ? undefined : platform.stat(absolutePath);
+    if (info?.kind === "file" && info.size > BigInt(max)) tooLarge(info.size, max, problems);
+    bytes = await platform.readFile(stdin ? "-" : absolutePath, max, options.signal);
+  } catch (err) {
+    if (options.signal?.aborted || err instanceof ManifestError) throw err;
+    unreadableManifest(err, problems);
+  }
+  return parseManifest(manifestSource(name, absolutePath, bytes, max, problems), {
+    ...options,
+    fs: platform,
+  });
+}
+
+/** Records that a manifest of `size` bytes is over the limit, and throws. */
+function tooLarge(size: bigint, max: number, problems: ProblemList): never {
+  problems.add(
+    { line: 0, column: 0 },
+    "",
+    `the manifest is ${size} bytes, more than the limit of ${max} bytes`,
+  );
+  problems.throwIfAny();
+  throw new Error("unreachable: a problem was recorded");
+}
+
+/** Options of {@linkcode parseManifest}: those of a load, and the filesystem paths are checked on. */
+export interface ParseOptions extends Omit<LoadOptions, "platform" | "signal"> {
+  readonly fs: PathQueries;
+}
+
+function checkLimits(options: LoadOptions): void {
   for (const name of ["maxArrays", "maxManifestBytes", "maxProblems"] as const) {
     const limit = options[name];
     if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
       throw new TypeError(`loadManifest: ${name} must be an integer >= 0, got ${limit}`);
     }
   }
-  const problems = new ProblemList(file, options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
-  const source = readManifestSource(
-    file,
-    options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
-    problems,
-  );
+}
+
+/**
+ * Checks and expands a manifest already read (see {@linkcode loadManifest}).
+ *
+ * @param source The manifest's text, name and hash.
+ * @param options Variables, environment, limits, and the filesystem paths are checked on.
+ * @returns The manifest, with every array expanded and laid out.
+ * @throws {NpyallocError} A `ManifestError` carrying every problem found.
+ */
+export function parseManifest(source: ManifestSource, options: ParseOptions): LoadedManifest {
+  checkLimits(options);
+  const problems = new ProblemList(source.file, options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
   const tree = parseYaml(source.text, problems);
   if (tree === undefined) {
     problems.throwIfAny();
@@ -227,7 +283,7 @@ export function loadManifest(file: string, options: LoadOptions = {}): LoadedMan
   }
   problems.throwIfAny();
   return {
-    file,
+    file: source.file,
     absolutePath: source.absolutePath,
     sha256: source.sha256,
     root: guard.root,
@@ -239,15 +295,16 @@ export function loadManifest(file: string, options: LoadOptions = {}): LoadedMan
 class Loader {
   readonly #manifestPath: string;
   readonly #problems: ProblemList;
-  readonly #options: LoadOptions;
+  readonly #options: ParseOptions;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #vars = new Map<string, string>();
   /** Manifest variables not (yet) usable, with the reason. */
   readonly #unusable = new Map<string, string>();
-  readonly #firstPaths = new Map<string, { line: number; label: string }>();
+  /** The first array at each real path: where it was declared. */
+  readonly #firstPaths = new Map<string, { line: number; label: string; path: string }>();
   readonly #dtypes = new Map<string, DType | NpyallocError>();
 
-  constructor(manifestPath: string, problems: ProblemList, options: LoadOptions) {
+  constructor(manifestPath: string, problems: ProblemList, options: ParseOptions) {
     this.#manifestPath = manifestPath;
     this.#problems = problems;
     this.#options = options;
@@ -307,6 +364,7 @@ class Loader {
     const guard = new RootGuard(
       path.resolve(folder, text),
       this.#options.allowOutsideRoot ?? false,
+      this.#options.fs,
     );
     if (guard.rootProblem !== undefined) {
       this.#problems.add(node?.pos ?? { line: 1, column: 1 }, "root", guard.rootProblem);
@@ -623,20 +681,28 @@ class Loader {
         return;
       }
       const { path: normal, target } = resolved.value;
-      const onDisk = guard.check(target, normal);
-      if (onDisk !== undefined) problems.add(pathNode.pos, pathAt, onDisk);
-      const first = this.#firstPaths.get(target);
+      const placed = guard.place(target, normal);
+      if (!placed.ok) problems.add(pathNode.pos, pathAt, placed.message);
+      // Two paths through symbolic links can name one file: the real path tells.
+      const real = placed.ok ? placed.value : undefined;
+      const realPath = real === undefined || real.folder === folderOf(target)
+        ? target
+        : `${real.folder}/${real.name}`;
+      const first = this.#firstPaths.get(realPath);
       if (first !== undefined) {
+        const where = `first declared at line ${first.line}` +
+          (first.label.includes("{") ? ` (${first.label})` : "");
         problems.add(
           pathNode.pos,
           pathAt,
-          `duplicate path '${normal}', first declared at line ${first.line}` +
-            (first.label.includes("{") ? ` (${first.label})` : ""),
+          first.path === normal
+            ? `duplicate path '${normal}', ${where}`
+            : `path '${normal}' is the same file as '${first.path}' (through a symbolic link), ${where}`,
         );
         return;
       }
-      this.#firstPaths.set(target, { line: pathNode.pos.line, label });
-      if (entry.broken || entry.dtype === undefined || onDisk !== undefined) return;
+      this.#firstPaths.set(realPath, { line: pathNode.pos.line, label, path: normal });
+      if (entry.broken || entry.dtype === undefined || real === undefined) return;
 
       const shape = fixedShape ?? this.#renderShape(entry, values, label);
       if (shape === undefined) return;
@@ -650,6 +716,7 @@ class Loader {
       out.push({
         path: normal,
         target,
+        real,
         shape,
         dtype: entry.dtype,
         order: entry.order,

@@ -14,7 +14,7 @@
  * const file = path.join(dir, "data.yaml");
  * fs.writeFileSync(file, "version: 1\narrays:\n  - path: x.npy\n    shape: [3, -4]\n");
  * try {
- *   loadManifest(file);
+ *   await loadManifest(file);
  * } catch (err) {
  *   assert.ok(err instanceof ManifestError);
  *   assert.ok((err as ManifestError).problems[0]?.jsonPath === "arrays[0].shape[1]");
@@ -26,12 +26,13 @@
  */
 
 export {
-  DEFAULT_MAX_ARRAYS,
-  DEFAULT_MAX_MANIFEST_BYTES,
-  DEFAULT_MAX_PROBLEMS,
   loadManifest,
   type LoadOptions,
+  parseManifest,
+  type ParseOptions,
+  STDIN_NAME,
 } from "./load.ts";
+export { folderOf, type PathQueries, realPlace, type RealTarget, RootGuard } from "./paths.ts";
 export { formatProblem, ManifestError } from "./problems.ts";
 export { MANIFEST_SCHEMA } from "./schema.ts";
 export type { LoadedManifest, ManifestArray, ManifestProblem, SourceLocation } from "./types.ts";

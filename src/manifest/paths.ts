@@ -1,38 +1,50 @@
 /**
- * Array paths: what a declared path may look like, and whether it stays
- * inside the root folder on disk.
+ * Array paths: what a declared path may look like, and where it really is on disk.
  *
- * How it works: a path is first checked as text (relative, `/`-separated,
- * ends in `.npy`, no control characters, no `..` that leaves the root, no name
- * longer than 255 bytes and no folder path longer than PATH_MAX allows) and
- * normalised. Then its folder is resolved on disk: the nearest folder that
- * exists is passed through `realpath`, and the rest appended, so a symbolic
- * link anywhere above the file is followed to where it really leads. That
- * real place must be inside the real root. Folders are resolved once each,
- * so thousands of arrays in one folder cost one lookup. An existing target
- * that is itself a symbolic link must also lead inside the root.
+ * How it works: a path is first checked as text (relative, `/`-separated, ends in `.npy`, no
+ * control characters, no `..` that leaves the root, no name longer than 255 bytes and no
+ * folder path longer than PATH_MAX allows) and normalised. Then its folder is resolved on disk:
+ * the nearest folder that exists is passed through `realpath`, and the rest appended, so a
+ * symbolic link anywhere above the file is followed to where it really leads. That real place
+ * must be inside the real root. Folders are resolved once each, so thousands of arrays in one
+ * folder cost one lookup. The real folder is what the writer later opens, one name at a time
+ * without following links (docs/guarantees.md, "pinned folders"), so a link planted after this
+ * check cannot redirect a write. Two paths that reach one real file are the same array, and a
+ * symbolic link to a folder that does not exist is refused here, not halfway through a run.
  *
  * @module
  */
 
-import fs from "node:fs";
 import path from "node:path";
 import { mapOsError, osErrorCode } from "../errors.ts";
+import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../limits.ts";
+import type { Platform } from "../platform/platform.ts";
 import type { Result } from "./placeholders.ts";
+
+/** The read-only filesystem calls paths are checked with. */
+export type PathQueries = Pick<Platform, "realpath" | "stat" | "lstat" | "readdir" | "readlink">;
 
 /** A declared path, checked as text and placed under the root. */
 export interface ResolvedPath {
   /** Normalised, with `/` separators (`a/./b.npy` is `a/b.npy`). */
   readonly path: string;
-  /** The absolute path on disk. */
+  /** The absolute path on disk, as declared (not resolved through links). */
   readonly target: string;
+}
+
+/** Where a target really is, once its folder is resolved through links. */
+export interface RealTarget {
+  /** The target's folder with every symbolic link resolved (missing folders appended). */
+  readonly folder: string;
+  /** The target's own name. */
+  readonly name: string;
 }
 
 interface FolderInfo {
   /** Why the folder is refused, if it is. */
   readonly problem: string | undefined;
   readonly exists: boolean;
-  /** Where the folder really is, when it exists. */
+  /** Where the folder really is. */
   readonly real: string;
   /** Names of the symbolic links in the folder, read on first use. */
   links?: ReadonlySet<string>;
@@ -54,6 +66,7 @@ export class RootGuard {
   /** Why the root itself is unusable, if it is (e.g. it is a file). */
   readonly rootProblem: string | undefined;
   readonly #allowOutside: boolean;
+  readonly #fs: PathQueries;
   readonly #folders = new Map<string, FolderInfo>();
   /** The root with a final `/` to append a normal path to, where `/` is the separator. */
   readonly #prefix: string | undefined;
@@ -61,16 +74,18 @@ export class RootGuard {
   /**
    * @param root The absolute root folder.
    * @param allowOutsideRoot Accept paths that leave the root.
+   * @param fs The filesystem calls.
    */
-  constructor(root: string, allowOutsideRoot: boolean) {
+  constructor(root: string, allowOutsideRoot: boolean, fs: PathQueries) {
     this.root = root;
     this.#allowOutside = allowOutsideRoot;
+    this.#fs = fs;
     const base = path.resolve(root);
     if (path.sep === "/") this.#prefix = base.endsWith("/") ? base : `${base}/`;
-    const resolved = realPlace(root);
+    const resolved = realPlace(root, fs);
     this.realRoot = resolved.real;
     this.rootProblem = resolved.problem;
-    if (resolved.problem === undefined && resolved.exists && !isDirectory(root)) {
+    if (resolved.problem === undefined && resolved.exists && !isDirectory(root, fs)) {
       this.rootProblem = `root '${root}' is not a folder`;
     }
   }
@@ -121,52 +136,56 @@ export class RootGuard {
   }
 
   /**
-   * Checks on disk that a target's folder, and the target when it is a
-   * symbolic link, lead inside the root; also that its folder is not a file.
-   * Reads the filesystem (realpath, lstat), writes nothing.
+   * Resolves a target on disk: its folder through `realpath`, which must lead inside the root
+   * (unless outside is allowed), must not be a file, and must not be a symbolic link to nothing;
+   * and the target itself, when it is a symbolic link, must lead inside the root. Reads the
+   * filesystem, writes nothing.
    *
    * @param target An absolute target from {@linkcode RootGuard.resolve}.
    * @param declared The path as declared, for messages.
-   * @returns Why the target is refused, or `undefined`.
+   * @returns Where the target really is, or why it is refused.
    */
-  check(target: string, declared: string): string | undefined {
+  place(target: string, declared: string): Result<RealTarget> {
     const folder = folderOf(target);
     let info = this.#folders.get(folder);
     if (info === undefined) {
       info = this.#checkFolder(folder);
       this.#folders.set(folder, info);
     }
-    if (info.problem !== undefined) return info.problem;
-    if (!info.exists || this.#allowOutside) return undefined;
+    if (info.problem !== undefined) return { ok: false, message: info.problem };
+    const name = path.basename(target);
+    const placed: Result<RealTarget> = { ok: true, value: { folder: info.real, name } };
+    if (!info.exists || this.#allowOutside) return placed;
     // One directory listing per folder instead of one lstat per file.
     if (info.links === undefined) {
       try {
         info.links = new Set(
-          fs.readdirSync(folder, { withFileTypes: true })
-            .filter((entry) => entry.isSymbolicLink())
-            .map((entry) => entry.name),
+          this.#fs.readdir(folder).filter((entry) => entry.kind === "link").map((e) => e.name),
         );
       } catch (err) {
-        return mapOsError(err, `cannot list folder '${folder}'`).message;
+        return { ok: false, message: mapOsError(err, `cannot list folder '${folder}'`).message };
       }
     }
-    if (!info.links.has(path.basename(target))) return undefined;
+    if (!info.links.has(name)) return placed;
     let link: string;
     try {
-      link = fs.readlinkSync(target);
+      link = this.#fs.readlink(target);
     } catch (err) {
-      if (osErrorCode(err) === "ENOENT") return undefined;
-      return mapOsError(err, `cannot check '${declared}'`).message;
+      if (osErrorCode(err) === "ENOENT") return placed;
+      return { ok: false, message: mapOsError(err, `cannot check '${declared}'`).message };
     }
     let real: string;
     try {
-      real = fs.realpathSync(target);
+      real = this.#fs.realpath(target);
     } catch {
       real = path.resolve(info.real, link);
     }
-    if (this.#inside(real)) return undefined;
-    return `path '${declared}' is a symbolic link to '${link}', outside the root folder ` +
-      `(or use --allow-outside-root)`;
+    if (this.#inside(real)) return placed;
+    return {
+      ok: false,
+      message: `path '${declared}' is a symbolic link to '${link}', outside the root folder ` +
+        `(or use --allow-outside-root)`,
+    };
   }
 
   #inside(real: string): boolean {
@@ -175,7 +194,7 @@ export class RootGuard {
   }
 
   #checkFolder(folder: string): FolderInfo {
-    const place = realPlace(folder);
+    const place = realPlace(folder, this.#fs);
     if (place.problem !== undefined) {
       return { problem: this.#describe(place.problem), exists: false, real: place.real };
     }
@@ -189,11 +208,11 @@ export class RootGuard {
       for (const part of relative.split(path.sep)) {
         current = path.join(current, part);
         try {
-          if (fs.lstatSync(current).isSymbolicLink()) {
+          if (this.#fs.lstat(current).kind === "link") {
             const shown = path.relative(this.root, current).split(path.sep).join("/");
             return {
               problem: `folder '${shown}' is a symbolic link to '${
-                fs.readlinkSync(current)
+                this.#fs.readlink(current)
               }', outside the root folder (or use --allow-outside-root)`,
               exists: place.exists,
               real: place.real,
@@ -231,10 +250,8 @@ export function folderOf(file: string): string {
   return end > 1 && end < file.length - 1 ? file.slice(0, end) : path.dirname(file);
 }
 
-/** The longest file or folder name Linux filesystems take (NAME_MAX), in bytes. */
-const MAX_NAME_BYTES = 255;
-/** The longest folder path of a target: PATH_MAX (4096, with its NUL) less room for a name. */
-const MAX_FOLDER_BYTES = 4095 - 1 - MAX_NAME_BYTES;
+/** The longest folder path of a target: PATH_MAX (with its NUL) less room for a name. */
+const MAX_FOLDER_BYTES = MAX_PATH_BYTES - 1 - 1 - MAX_NAME_BYTES;
 
 const utf8 = new TextEncoder();
 
@@ -268,16 +285,24 @@ function shorten(text: string): string {
 }
 
 /**
- * Where a folder really is: the nearest existing ancestor through `realpath`,
- * with the missing rest appended.
+ * Where a folder really is: the nearest existing ancestor through `realpath`, with the missing
+ * rest appended. A missing part that is a symbolic link (to nothing) is refused: the run could
+ * not create a folder there.
+ *
+ * @param folder An absolute folder.
+ * @param fs The filesystem calls.
+ * @returns Its real place, whether it exists, or why it cannot be used.
  */
-function realPlace(folder: string): { real: string; exists: boolean; problem?: string } {
+export function realPlace(
+  folder: string,
+  fs: PathQueries,
+): { real: string; exists: boolean; problem?: string } {
   const missing: string[] = [];
   let current = folder;
   for (;;) {
     try {
-      const real = fs.realpathSync(current);
-      if (!isDirectory(current)) {
+      const real = fs.realpath(current);
+      if (!isDirectory(current, fs)) {
         return { real, exists: false, problem: `'${current}' is a file, not a folder` };
       }
       return { real: path.join(real, ...missing), exists: missing.length === 0 };
@@ -290,6 +315,14 @@ function realPlace(folder: string): { real: string; exists: boolean; problem?: s
           problem: mapOsError(err, `cannot check folder '${current}'`).message,
         };
       }
+      const dangling = danglingLink(current, fs);
+      if (dangling !== undefined) {
+        return {
+          real: folder,
+          exists: false,
+          problem: `folder '${current}' is a symbolic link to '${dangling}', which does not exist`,
+        };
+      }
       const parent = path.dirname(current);
       if (parent === current) return { real: folder, exists: false };
       missing.unshift(path.basename(current));
@@ -298,9 +331,18 @@ function realPlace(folder: string): { real: string; exists: boolean; problem?: s
   }
 }
 
-function isDirectory(place: string): boolean {
+/** Where `place` points when it is a symbolic link that leads nowhere, else `undefined`. */
+function danglingLink(place: string, fs: PathQueries): string | undefined {
   try {
-    return fs.statSync(place).isDirectory();
+    return fs.lstat(place).kind === "link" ? fs.readlink(place) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirectory(place: string, fs: PathQueries): boolean {
+  try {
+    return fs.stat(place).kind === "folder";
   } catch {
     return false;
   }

@@ -18,6 +18,7 @@
 import type { ErrorObject } from "ajv/dist/2020.js";
 import schemaJson from "../../schemas/manifest.schema.json" with { type: "json" };
 import { validate } from "./_manifest_validator.js";
+import { didYouMean } from "../suggest.ts";
 import { jsonPathJoin, type ProblemList } from "./problems.ts";
 import { showNode, toPlain, type YNode } from "./yaml_source.ts";
 
@@ -146,54 +147,7 @@ function unknownKeyMessage(key: string, segments: readonly string[], known: stri
   if (segments.length === 0 && [...DEFAULTABLE_FIELDS, "path", "foreach"].includes(key)) {
     return `unknown key '${key}' at the top level: array fields go under 'defaults' or in an entry of 'arrays'`;
   }
-  const suggestion = closest(key, known);
-  return `unknown key '${key}'${
-    suggestion === undefined ? "" : ` (did you mean '${suggestion}'?)`
-  }`;
-}
-
-/** The known key nearest to a misspelt one, if one is near enough. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = candidate.toLowerCase() === key.toLowerCase()
-      ? 0
-      : editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  const limit = Math.max(1, Math.min(3, Math.floor(key.length / 3)));
-  return bestDistance <= limit ? best : undefined;
-}
-
-/** Levenshtein distance, with a swap of two neighbours counting as one edit. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const up = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(
-        (up[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (up[j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row.push(value);
-    }
-    rows.push(row);
-  }
-  return (rows[a.length] as number[])[b.length] as number;
+  return `unknown key '${key}'${didYouMean(key, known)}`;
 }
 
 /** What a place in the manifest expects, in words. */

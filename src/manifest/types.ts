@@ -8,6 +8,7 @@
 import type { FillValue } from "../npy/fill.ts";
 import type { Allocation, ArrayLayout, HeaderVersion, Order } from "../npy/layout.ts";
 import type { DType } from "../npy/dtype.ts";
+import type { RealTarget } from "./paths.ts";
 
 /** Where something was written in a manifest. */
 export interface SourceLocation {
@@ -32,8 +33,10 @@ export interface ManifestProblem {
 export interface ManifestArray {
   /** The path as declared after expansion, relative to `root`, with `/` separators. */
   readonly path: string;
-  /** The absolute path on disk. */
+  /** The absolute path on disk, as declared (not resolved through links). */
   readonly target: string;
+  /** Where the file really is: the target's folder resolved through links, and its name. */
+  readonly real: RealTarget;
   readonly shape: readonly bigint[];
   readonly dtype: DType;
   readonly order: Order;

@@ -14,8 +14,6 @@
  */
 
 import { createHash } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import {
   isAlias,
   isMap,
@@ -27,13 +25,7 @@ import {
   parseDocument,
 } from "yaml";
 import { mapOsError } from "../errors.ts";
-import {
-  jsonPathJoin,
-  ManifestError,
-  type Position,
-  type ProblemList,
-  showValue,
-} from "./problems.ts";
+import { jsonPathJoin, type Position, type ProblemList, showValue } from "./problems.ts";
 
 /** A scalar value as YAML's core schema reads it. */
 export type YScalarValue = null | boolean | number | bigint | string;
@@ -90,46 +82,26 @@ export const MAX_ALIAS_NODES = 100_000;
 const WHOLE_FILE: Position = { line: 0, column: 0 };
 
 /**
- * Reads a manifest file, refusing one larger than `maxBytes` before reading it.
+ * Makes a manifest source of the bytes read from a manifest file.
  *
- * @param file The manifest path as the user named it.
+ * @param file The manifest as the user named it (for messages).
+ * @param absolutePath Its absolute path (the folder paths resolve from).
+ * @param bytes What was read: at most `maxBytes + 1` bytes, more than `maxBytes` meaning the
+ *   file is too large.
  * @param maxBytes The largest manifest accepted.
  * @param problems Where problems go.
  * @returns The text and its hash.
- * @throws {ManifestError} When the file cannot be read, is too large or is not UTF-8.
+ * @throws {ManifestError} When the file is too large or is not UTF-8.
  */
-export function readManifestSource(
+export function manifestSource(
   file: string,
+  absolutePath: string,
+  bytes: Uint8Array,
   maxBytes: number,
   problems: ProblemList,
 ): ManifestSource {
-  const absolutePath = path.resolve(file);
-  let bytes: Uint8Array;
-  try {
-    const size = fs.statSync(absolutePath).size;
-    if (size > maxBytes) {
-      problems.add(
-        WHOLE_FILE,
-        "",
-        `the manifest is ${size} bytes, more than the limit of ${maxBytes} bytes`,
-      );
-      problems.throwIfAny();
-    }
-    bytes = fs.readFileSync(absolutePath);
-  } catch (err) {
-    if (err instanceof ManifestError) throw err;
-    const mapped = mapOsError(err, "cannot read the manifest");
-    problems.add(WHOLE_FILE, "", mapped.message);
-    problems.throwIfAny(err);
-    throw err;
-  }
-  // A file can grow between stat and read.
   if (bytes.length > maxBytes) {
-    problems.add(
-      WHOLE_FILE,
-      "",
-      `the manifest is more than the limit of ${maxBytes} bytes`,
-    );
+    problems.add(WHOLE_FILE, "", `the manifest is more than the limit of ${maxBytes} bytes`);
     problems.throwIfAny();
   }
   let text = "";
@@ -141,6 +113,19 @@ export function readManifestSource(
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { file, absolutePath, sha256, text };
+}
+
+/**
+ * Records that a manifest could not be read, and throws.
+ *
+ * @param err What reading threw.
+ * @param problems Where problems go.
+ * @throws {ManifestError} Always.
+ */
+export function unreadableManifest(err: unknown, problems: ProblemList): never {
+  problems.add(WHOLE_FILE, "", mapOsError(err, "cannot read the manifest").message);
+  problems.throwIfAny(err);
+  throw err;
 }
 
 /** Thrown inside the walk when aliases exceed their budget. */

@@ -15,8 +15,7 @@
  * @module
  */
 
-import { type FileHandle, open } from "node:fs/promises";
-import { mapOsError, NpyallocError } from "../errors.ts";
+import { NpyallocError } from "../errors.ts";
 import { type Descr, type DescrField, descrToDType, type DType } from "./dtype.ts";
 import { parsePyLiteral, type PyLiteral } from "./py_literal.ts";
 import { pyRepr, PyTuple, type PyValue } from "./py_repr.ts";
@@ -42,7 +41,7 @@ export interface NpyHeader {
   dataBytes: bigint;
 }
 
-/** The header of a .npy file on disk, as read by {@linkcode readHeaderFromFile}. */
+/** The header of a .npy file on disk, as `readHeaderFromFile` reads it. */
 export interface NpyFileHeader extends NpyHeader {
   /** The size of the file in bytes. */
   fileBytes: bigint;
@@ -60,7 +59,7 @@ export interface EncodedHeader {
   warnings: string[];
 }
 
-/** Options of {@linkcode decodeHeader} and {@linkcode readHeaderFromFile}. */
+/** Options of {@linkcode decodeHeader} and `readHeaderFromFile`. */
 export interface DecodeHeaderOptions {
   /**
    * Largest header (in bytes, after the length field) accepted. NumPy's own
@@ -497,83 +496,4 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {
     shape,
     dataBytes: elements * itemsize,
   };
-}
-
-/**
- * Reads and decodes the header of a .npy file, reading only the header.
- *
- * @param path The file.
- * @param options Limits.
- * @returns The header, with the file size and the size a complete file has.
- * @throws {NpyallocError} `E_NOT_NPY` as {@linkcode decodeHeader} (a file
- * shorter than its header is `Truncated header ...`); an OS error mapped by
- * `mapOsError` (`E_NOT_FOUND`, `E_PERMISSION`, ...) when the file cannot be read.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * import { encodeHeader, readHeaderFromFile } from "./header.ts";
- * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
- * const file = join(dir, "x.npy");
- * writeFileSync(file, encodeHeader("<i2", false, [3n], "auto").bytes);
- * const h = await readHeaderFromFile(file);
- * assert.deepEqual([h.descr, h.shape, h.fileBytes, h.expectedFileBytes], ["<i2", [3n], 128n, 134n]);
- * rmSync(dir, { recursive: true });
- * ```
- */
-export async function readHeaderFromFile(
-  path: string,
-  options: DecodeHeaderOptions = {},
-): Promise<NpyFileHeader> {
-  const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  const action = `Cannot read the header of '${path}'`;
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (err) {
-    throw mapOsError(err, action);
-  }
-  try {
-    const readAt = async (length: number): Promise<Uint8Array> => {
-      const buf = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await handle.read(buf, got, length - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return buf.subarray(0, got);
-    };
-    let fileBytes: bigint;
-    let head: Uint8Array;
-    try {
-      fileBytes = (await handle.stat({ bigint: true })).size;
-      head = await readAt(HEADER_PREFIX_BYTES);
-    } catch (err) {
-      throw mapOsError(err, action);
-    }
-    const total = headerLength(head);
-    if (total !== null && head.length >= 8) {
-      const version = versionOf(head[6] as number, head[7] as number);
-      checkHeaderSize(total, 8 + VERSION_INFO[version].lengthBytes, max);
-      if (total > head.length) {
-        try {
-          head = await readAt(total);
-        } catch (err) {
-          throw mapOsError(err, action);
-        }
-      }
-    }
-    const header = decodeHeader(head, options);
-    return {
-      ...header,
-      fileBytes,
-      expectedFileBytes: BigInt(header.headerBytes) + header.dataBytes,
-    };
-  } finally {
-    await handle.close().catch(() => {});
-  }
 }

@@ -27,12 +27,16 @@
  * @module
  */
 
-import { statfsSync, statSync } from "node:fs";
 import { formatBytes } from "../format.ts";
 import { mapOsError, NpyallocError } from "../errors.ts";
 import { folderOf } from "../manifest/paths.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
+import { filesystemKind } from "../platform/filesystems.ts";
+import type { Platform } from "../platform/platform.ts";
 import type { PlannedArray } from "./targets.ts";
+
+/** The filesystem calls the space check makes: it only asks. */
+export type SpaceQueries = Pick<Platform, "stat" | "statfs">;
 
 /** A `--min-free` headroom: a byte count, or a percentage of each filesystem's size. */
 export type SizeSpec =
@@ -45,6 +49,8 @@ export interface FilesystemBudget {
   readonly path: string;
   /** The device number, as a decimal string. */
   readonly device: string;
+  /** The filesystem's name from `statfs`'s `f_type` (`ext4`, `xfs`, `nfs`, ...), or `unknown`. */
+  readonly type: string;
   /** The block size of the filesystem, in bytes. */
   readonly block_size: number;
   /** Bytes available to an unprivileged user (`bavail * bsize`). */
@@ -77,6 +83,8 @@ export interface FilesystemBudget {
 
 /** Options of {@linkcode planSpace}. */
 export interface SpaceOptions {
+  /** The filesystem. */
+  readonly fs: SpaceQueries;
   /**
    * Headroom to keep free on every filesystem, as {@linkcode parseSize} returns it.
    *
@@ -205,26 +213,30 @@ interface Tally {
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { loadManifest } from "../manifest/mod.ts";
+ * import { loadPlatform } from "../platform/mod.ts";
  * import { classifyTargets } from "./targets.ts";
  * import { parseSize, planSpace } from "./space.ts";
  * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
  * writeFileSync(join(dir, "m.yaml"), "version: 1\narrays:\n  - { path: a.npy, shape: [1000] }\n");
- * const planned = await classifyTargets(loadManifest(join(dir, "m.yaml")).arrays, { force: false });
- * const [budget] = planSpace(planned, { minFree: parseSize("0") });
+ * const fs = await loadPlatform();
+ * const { arrays } = await loadManifest(join(dir, "m.yaml"));
+ * const planned = await classifyTargets(arrays, { force: false, fs });
+ * const [budget] = planSpace(planned, { minFree: parseSize("0"), fs });
  * assert.ok(budget !== undefined && budget.required_bytes >= 8128n && budget.required_inodes >= 1);
  * rmSync(dir, { recursive: true });
  * ```
  */
 export function planSpace(
   planned: readonly PlannedArray[],
-  options: SpaceOptions = {},
+  options: SpaceOptions,
 ): FilesystemBudget[] {
+  const { fs } = options;
   const devices = new Map<string, string>();
   const deviceOf = (folder: string): string => {
     let device = devices.get(folder);
     if (device === undefined) {
       try {
-        device = statSync(folder, { bigint: true }).dev.toString();
+        device = fs.stat(folder).dev.toString();
       } catch (err) {
         throw mapOsError(err, `Cannot examine folder '${folder}'`);
       }
@@ -252,6 +264,7 @@ export function planSpace(
 
   return [...tallies.values()].map((tally) =>
     budgetOf(
+      fs,
       tally,
       options.minFree,
       BigInt(Math.max(1, options.jobs ?? 1)),
@@ -260,31 +273,26 @@ export function planSpace(
   );
 }
 
-/**
- * Filesystems that take their metadata blocks from the available space, by `statfs` type:
- * ext2/3/4, xfs, btrfs.
- */
-const METADATA_FILESYSTEMS: ReadonlySet<bigint> = new Set([0xef53n, 0x58465342n, 0x9123683en]);
-/** tmpfs's `statfs` type: it charges an inode for each hard link. */
-const TMPFS = 0x01021994n;
 /** Blocks charged per write in flight, for what an allocation reserves while it runs. */
 const METADATA_BLOCKS_PER_JOB = 16n;
 /** Data covered by one block of extent metadata. */
 const DATA_BYTES_PER_METADATA_BLOCK = 1n << 30n;
 
 function budgetOf(
+  queries: SpaceQueries,
   tally: Tally,
   minFree: SizeSpec | undefined,
   jobs: bigint,
   unnamedFiles: () => boolean,
 ): FilesystemBudget {
-  let fs;
+  let info;
   try {
-    fs = statfsSync(tally.folder, { bigint: true });
+    info = queries.statfs(tally.folder);
   } catch (err) {
     throw mapOsError(err, `Cannot read the free space of the filesystem of '${tally.folder}'`);
   }
-  const block = fs.bsize > 0n ? fs.bsize : 1n;
+  const kind = filesystemKind(info.type);
+  const block = info.blockSize > 0n ? info.blockSize : 1n;
   const roundUp = (n: bigint) => ((n + block - 1n) / block) * block;
   // The arrays of one manifest entry share their layout: each layout is charged once, times
   // the number of its arrays (bigint arithmetic per array took milliseconds per 10,000).
@@ -307,22 +315,23 @@ function budgetOf(
   const files = BigInt(tally.arrays.length);
   const inFlight = jobs < files ? jobs : files;
   metadataBlocks += BigInt(tally.newFolders.size) + METADATA_BLOCKS_PER_JOB * inFlight;
-  const metadata = METADATA_FILESYSTEMS.has(fs.type) ? metadataBlocks * block : 0n;
+  const metadata = kind.chargesMetadata ? metadataBlocks * block : 0n;
   required += metadata;
-  const available = fs.bavail * fs.bsize;
-  const minFreeBytes = minFreeOn(minFree, fs.blocks * fs.bsize);
+  const available = info.available * info.blockSize;
+  const minFreeBytes = minFreeOn(minFree, info.blocks * info.blockSize);
   const shortfall = required + minFreeBytes - available;
   const creates = BigInt(tally.arrays.filter((item) => item.action === "create").length);
-  const linking = fs.type === TMPFS && fs.files > 0n && !unnamedFiles()
+  const linking = kind.inodePerLink && info.files > 0n && !unnamedFiles()
     ? (jobs < creates ? jobs : creates)
     : 0n;
   const requiredInodes = tally.arrays.length + tally.newFolders.size + Number(linking);
-  const freeInodes = fs.files === 0n ? null : fs.ffree;
+  const freeInodes = info.files === 0n ? null : info.freeFiles;
   const inodeShortfall = freeInodes === null ? 0n : BigInt(requiredInodes) - freeInodes;
   return {
     path: tally.folder,
     device: tally.device,
-    block_size: Number(fs.bsize),
+    type: kind.name,
+    block_size: Number(info.blockSize),
     available_bytes: available,
     required_bytes: required,
     metadata_bytes: metadata,
@@ -401,7 +410,13 @@ export function formatSpaceFailure(budgets: readonly FilesystemBudget[]): string
     showBytes(b.available_bytes),
     b.shortfall_bytes > 0n ? showBytes(b.shortfall_bytes) : "-",
     `${b.required_inodes} / ${b.free_inodes === null ? "not reported" : String(b.free_inodes)}`,
-    b.ok ? "ok" : `SHORT${b.shortfall_inodes > 0 ? ` of ${b.shortfall_inodes} inodes` : ""}`,
+    b.ok
+      ? "ok"
+      : `SHORT${
+        b.shortfall_inodes > 0
+          ? ` of ${b.shortfall_inodes} inode${b.shortfall_inodes === 1 ? "" : "s"}`
+          : ""
+      }`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) =>
@@ -423,15 +438,43 @@ function included(b: FilesystemBudget): string {
 }
 
 /**
+ * The message of a failed space check of one filesystem, in one line: what the files need, what
+ * is available, and the shortfall, of bytes or of inodes.
+ *
+ * @param b A budget that is not `ok`.
+ * @returns The line.
+ */
+export function formatSpaceLine(b: FilesystemBudget): string {
+  if (b.shortfall_bytes > 0n) {
+    return `Not enough free space on the filesystem of '${b.path}' (${b.type}): ` +
+      `${formatBytes(b.required_bytes + b.min_free_bytes)} required${included(b)}, ` +
+      `${formatBytes(b.available_bytes)} available (short by ${showBytes(b.shortfall_bytes)}); ` +
+      "nothing was written";
+  }
+  return `Not enough free inodes on the filesystem of '${b.path}' (${b.type}): ` +
+    `${b.required_inodes} required, ${b.free_inodes} free (short by ${b.shortfall_inodes}); ` +
+    "nothing was written";
+}
+
+/**
  * The error of a failed space check, or `null` when every filesystem fits: `E_NO_SPACE` when
- * some filesystem is short of bytes, else `E_NO_INODES`, with {@linkcode formatSpaceFailure}
- * as the message (which starts with "Not enough free space", as the exit-code mapping expects).
+ * some filesystem is short of bytes, else `E_NO_INODES`. Its message is the table of
+ * {@linkcode formatSpaceFailure}, or with `oneLine` and one filesystem
+ * {@linkcode formatSpaceLine}.
  *
  * @param budgets The output of {@linkcode planSpace}.
+ * @param oneLine Say it in one line when there is one filesystem.
  * @returns The error to throw or report, or `null`.
  */
-export function spaceFailure(budgets: readonly FilesystemBudget[]): NpyallocError | null {
+export function spaceFailure(
+  budgets: readonly FilesystemBudget[],
+  oneLine = false,
+): NpyallocError | null {
   if (budgets.every((b) => b.ok)) return null;
   const code = budgets.some((b) => b.shortfall_bytes > 0n) ? "E_NO_SPACE" : "E_NO_INODES";
-  return new NpyallocError(code, formatSpaceFailure(budgets));
+  const only = oneLine && budgets.length === 1 ? budgets[0] : undefined;
+  return new NpyallocError(
+    code,
+    only === undefined ? formatSpaceFailure(budgets) : formatSpaceLine(only),
+  );
 }

@@ -18,23 +18,24 @@
  * @module
  */
 
-import type { Stats } from "node:fs";
-import { readdirSync, statSync } from "node:fs";
-import { lstat, stat } from "node:fs/promises";
 import path from "node:path";
 import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
 import { folderOf } from "../manifest/paths.ts";
 import type { ManifestArray } from "../manifest/types.ts";
 import type { Descr } from "../npy/dtype.ts";
 import { dtypeToDescr } from "../npy/dtype.ts";
-import { readHeaderFromFile } from "../npy/header.ts";
 import { formatShape } from "../npy/shape.ts";
+import type { FileInfo, Platform } from "../platform/platform.ts";
+import { readHeader } from "./read_header.ts";
+
+/** The filesystem calls the plan looks at targets with: it never writes. */
+export type PlanQueries = Pick<Platform, "stat" | "lstat" | "readdir" | "readStart">;
 
 /** What a run does at a target path. */
 export type PlannedAction = "create" | "unchanged" | "replace" | "conflict";
 
 /** The codes a planned array can carry. */
-export type PlannedCode = "E_CONFLICT" | "E_NOT_A_DIRECTORY";
+export type PlannedCode = "E_CONFLICT" | "E_NOT_A_DIRECTORY" | "E_EXISTS";
 
 /** One array of the manifest and what a run must do at its path. */
 export interface PlannedArray {
@@ -53,6 +54,8 @@ export interface PlannedArray {
    * conflict; `null` unless `action` is `conflict`.
    */
   readonly code: PlannedCode | null;
+  /** Whether `force` would replace what is in the way: a file, not a folder. */
+  readonly replaceable: boolean;
   /** Absolute folders the run must create for this array, outermost first. */
   readonly newFolders: readonly string[];
 }
@@ -61,6 +64,8 @@ export interface PlannedArray {
 export interface ClassifyOptions {
   /** Replace conflicting files (not folders) atomically instead of stopping. */
   readonly force: boolean;
+  /** The filesystem. */
+  readonly fs: PlanQueries;
 }
 
 /** How many targets are examined at once. */
@@ -112,11 +117,14 @@ interface Finding {
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { loadManifest } from "../manifest/mod.ts";
+ * import { loadPlatform } from "../platform/mod.ts";
  * import { classifyTargets } from "./targets.ts";
  * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
  * writeFileSync(join(dir, "m.yaml"), "version: 1\narrays:\n  - { path: a.npy, shape: 3 }\n");
  * writeFileSync(join(dir, "a.npy"), "not an array");
- * const planned = await classifyTargets(loadManifest(join(dir, "m.yaml")).arrays, { force: false });
+ * const fs = await loadPlatform();
+ * const { arrays } = await loadManifest(join(dir, "m.yaml"));
+ * const planned = await classifyTargets(arrays, { force: false, fs });
  * assert.equal(planned[0]?.action, "conflict");
  * rmSync(dir, { recursive: true });
  * ```
@@ -131,10 +139,11 @@ export async function classifyTargets(
   // system call or a promise of their own: those in a folder to be created, and those a
   // listing does not name.
   const states = new Map<string, FolderState>();
+  const { fs } = options;
   const folderState = (dir: string): FolderState => {
     let state = states.get(dir);
     if (state === undefined) {
-      state = resolveFolder(dir, folderState);
+      state = resolveFolder(dir, folderState, fs);
       states.set(dir, state);
     }
     return state;
@@ -148,7 +157,7 @@ export async function classifyTargets(
     listings.set(
       dir,
       state.kind === "ok" && state.missing.length === 0 && count >= LISTING_THRESHOLD
-        ? listFolder(dir)
+        ? listFolder(dir, fs)
         : null,
     );
   }
@@ -164,6 +173,7 @@ export async function classifyTargets(
         action: "conflict",
         reason: `'${folder.file}' is a file, not a folder`,
         code: "E_NOT_A_DIRECTORY",
+        replaceable: false,
         newFolders: [],
       };
     } else if (
@@ -174,6 +184,7 @@ export async function classifyTargets(
         action: "create",
         reason: null,
         code: null,
+        replaceable: true,
         newFolders: folder.missing,
       };
     } else {
@@ -186,7 +197,7 @@ export async function classifyTargets(
     while (next < toExamine.length) {
       const index = toExamine[next++] as number;
       const array = arrays[index] as ManifestArray;
-      result[index] = planned(array, await examineTarget(array), options);
+      result[index] = planned(array, await examineTarget(array, fs), options);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, toExamine.length) }, worker));
@@ -196,21 +207,30 @@ export async function classifyTargets(
 /** The plan for an array whose folder exists, from what was found at its path. */
 function planned(array: ManifestArray, finding: Finding, options: ClassifyOptions): PlannedArray {
   if (finding.action !== "conflict") {
-    return { array, action: finding.action, reason: null, code: null, newFolders: [] };
+    return {
+      array,
+      action: finding.action,
+      reason: null,
+      code: null,
+      replaceable: true,
+      newFolders: [],
+    };
   }
-  if (options.force && finding.replaceable) {
-    return { array, action: "replace", reason: finding.reason, code: null, newFolders: [] };
+  const { reason, replaceable } = finding;
+  if (options.force && replaceable) {
+    return { array, action: "replace", reason, code: null, replaceable, newFolders: [] };
   }
-  return { array, action: "conflict", reason: finding.reason, code: "E_CONFLICT", newFolders: [] };
+  return { array, action: "conflict", reason, code: "E_CONFLICT", replaceable, newFolders: [] };
 }
 
 function resolveFolder(
   dir: string,
   folderState: (dir: string) => FolderState,
+  fs: PlanQueries,
 ): FolderState {
-  let stats: Stats;
+  let stats: FileInfo;
   try {
-    stats = statSync(dir);
+    stats = fs.stat(dir);
   } catch (err) {
     const errno = osErrorCode(err);
     const parent = path.dirname(dir);
@@ -223,32 +243,32 @@ function resolveFolder(
     }
     throw mapOsError(err, `Cannot examine folder '${dir}'`);
   }
-  return stats.isDirectory() ? { kind: "ok", missing: [] } : { kind: "blocked", file: dir };
+  return stats.kind === "folder" ? { kind: "ok", missing: [] } : { kind: "blocked", file: dir };
 }
 
 /** The names in a folder; `null` when it cannot be listed (then each target is stat'ed). */
-function listFolder(dir: string): ReadonlySet<string> | null {
+function listFolder(dir: string, fs: PlanQueries): ReadonlySet<string> | null {
   try {
-    return new Set(readdirSync(dir));
+    return new Set(fs.readdir(dir).map((entry) => entry.name));
   } catch {
     return null;
   }
 }
 
 /** Looks at the path of an array whose folder exists. */
-async function examineTarget(array: ManifestArray): Promise<Finding> {
+async function examineTarget(array: ManifestArray, fs: PlanQueries): Promise<Finding> {
   const target = array.target;
-  let link: Stats;
+  let link: FileInfo;
   try {
-    link = await lstat(target);
+    link = fs.lstat(target);
   } catch (err) {
     if (osErrorCode(err) === "ENOENT") return { action: "create", reason: null, replaceable: true };
     throw mapOsError(err, `Cannot examine '${target}'`);
   }
   let stats = link;
-  if (link.isSymbolicLink()) {
+  if (link.kind === "link") {
     try {
-      stats = await stat(target);
+      stats = fs.stat(target);
     } catch (err) {
       const errno = osErrorCode(err);
       if (errno === "ENOENT" || errno === "ENOTDIR" || errno === "ELOOP") {
@@ -257,36 +277,44 @@ async function examineTarget(array: ManifestArray): Promise<Finding> {
       throw mapOsError(err, `Cannot examine '${target}'`);
     }
   }
-  if (stats.isDirectory()) {
+  if (stats.kind === "folder") {
     return {
       action: "conflict",
-      reason: link.isSymbolicLink()
+      reason: link.kind === "link"
         ? "a symbolic link to a folder is in the way"
         : "a folder is in the way",
       replaceable: false,
     };
   }
   // Never open a FIFO, socket or device: opening or reading one may block or have effects.
-  if (!stats.isFile()) return conflict(`not a regular file (${fileKind(stats)})`);
-  return await compareHeader(array);
+  if (stats.kind !== "file") return conflict(`not a regular file (${fileKind(stats)})`);
+  return await compareHeader(array, fs);
 }
 
 function conflict(reason: string): Finding {
   return { action: "conflict", reason, replaceable: true };
 }
 
-function fileKind(stats: Stats): string {
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  return "an unknown kind of file";
+/** A file that is not regular or a folder, in words. */
+export function fileKind(stats: FileInfo): string {
+  switch (stats.kind) {
+    case "fifo":
+      return "a FIFO";
+    case "socket":
+      return "a socket";
+    case "char-device":
+      return "a character device";
+    case "block-device":
+      return "a block device";
+    default:
+      return "an unknown kind of file";
+  }
 }
 
-async function compareHeader(array: ManifestArray): Promise<Finding> {
+async function compareHeader(array: ManifestArray, fs: PlanQueries): Promise<Finding> {
   let header;
   try {
-    header = await readHeaderFromFile(array.target);
+    header = await readHeader(fs, array.target);
   } catch (err) {
     if (err instanceof NpyallocError && err.code === "E_NOT_NPY") {
       return conflict(`not a .npy file: ${err.message}`);
@@ -298,16 +326,20 @@ async function compareHeader(array: ManifestArray): Promise<Finding> {
   const differences: string[] = [];
   const fileDescr = header.descr;
   if (!sameDescr(fileDescr, layout.descr) && !sameDescr(dtypeToDescr(header.dtype), layout.descr)) {
-    differences.push(`dtype ${showDescr(fileDescr)} differs from ${showDescr(layout.descr)}`);
+    differences.push(
+      `dtype differs: on disk ${showDescr(fileDescr)}, manifest ${showDescr(layout.descr)}`,
+    );
   }
   if (!sameShape(header.shape, layout.shape)) {
     differences.push(
-      `shape ${formatShape(header.shape)} differs from ${formatShape(layout.shape)}`,
+      `shape differs: on disk ${formatShape(header.shape)}, manifest ${formatShape(layout.shape)}`,
     );
   }
   if (header.fortranOrder !== layout.fortranOrder) {
     differences.push(
-      `fortran_order ${pyBool(header.fortranOrder)} differs from ${pyBool(layout.fortranOrder)}`,
+      `fortran_order differs: on disk ${pyBool(header.fortranOrder)}, manifest ${
+        pyBool(layout.fortranOrder)
+      }`,
     );
   }
   if (differences.length > 0) return conflict(differences.join("; "));

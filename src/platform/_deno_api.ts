@@ -4,25 +4,17 @@
  * nothing it does not call.
  */
 
-import type { Libc } from "./platform.ts";
-
-/** `Deno.dlopen`'s symbol definitions, as the adapter uses them. */
-export interface DenoForeignFunction {
-  readonly parameters: readonly string[];
-  readonly result: string;
-}
+/** A function bound by `Deno.dlopen`, as the adapter calls it. */
+export type DenoForeignFunction = (...args: unknown[]) => unknown;
 
 /** The subset of the `Deno` namespace the adapter calls. */
 export interface DenoApi {
   readonly version: { readonly deno: string };
   readonly permissions: { querySync(descriptor: { name: "ffi" }): { readonly state: string } };
-  dlopen(path: string, symbols: Record<string, DenoForeignFunction>): {
-    // The libc signatures, but for what Deno returns of an `isize` and a pointer.
-    readonly symbols: Omit<Libc, "errno" | "pwrite" | "address"> & {
-      pwrite(fd: number, bytes: Uint8Array, count: number, offset: bigint): number | bigint;
-      __errno_location(): unknown;
-    };
-  };
+  dlopen(
+    path: string,
+    symbols: Record<string, { parameters: string[]; result: string; nonblocking?: boolean }>,
+  ): { readonly symbols: Record<string, DenoForeignFunction | undefined> };
   readonly UnsafePointerView: new (pointer: unknown) => { getInt32(): number };
   readonly UnsafePointer: {
     of(bytes: Uint8Array): unknown;

@@ -1,24 +1,25 @@
 /**
- * The Bun adapter: `fallocate` and `linkat` from glibc through `bun:ffi`.
+ * The Bun adapter: the libc functions of `_libc.ts` through `bun:ffi`.
  *
- * `bun:ffi` is imported by a specifier held in a variable so that `deno
- * check` and bundlers for other runtimes never try to resolve it, and it is
- * described by the tiny {@linkcode BunFfi} interface below instead of Bun's
- * own types. The library is opened on first use; when it cannot be opened (no
- * glibc), reservations answer `"unsupported"` and there is no file linker.
+ * `bun:ffi` is imported by a specifier held in a variable so that `deno check` and bundlers for
+ * other runtimes never try to resolve it, and it is described by the tiny {@linkcode BunFfi}
+ * interface below instead of Bun's own types. The libraries are opened on first use; when they
+ * cannot be opened (no glibc), the platform works through `node:fs` alone.
  *
  * @module
  */
 
-import { type Libc, libcPlatform, type Platform } from "./platform.ts";
+import { type CType, type Libc, libcOf, SIGNATURES } from "./_libc.ts";
+import { systemPlatform } from "./_system.ts";
+import type { Platform } from "./platform.ts";
 
 /** The few parts of `bun:ffi` this adapter uses. */
 interface BunFfi {
   dlopen(
     path: string,
     symbols: Record<string, { args: readonly number[]; returns: number }>,
-  ): { symbols: Record<string, (...args: unknown[]) => unknown> };
-  FFIType: { i32: number; i64: number; u64: number; ptr: number };
+  ): { symbols: Record<string, ((...args: unknown[]) => unknown) | undefined> };
+  FFIType: Record<"i32" | "i64" | "u64" | "ptr" | "f32" | "f64", number>;
   read: { i32(ptr: unknown, byteOffset: number): number };
   ptr(view: Uint8Array): number;
 }
@@ -28,43 +29,41 @@ interface BunGlobal {
   version: string;
 }
 
-/** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
-const LIBC = "libc.so.6";
-
 function openLibc(ffi: BunFfi | null): Libc | null {
   if (ffi === null) return null;
   try {
-    const { i32, i64, u64, ptr } = ffi.FFIType;
-    const { symbols } = ffi.dlopen(LIBC, {
-      fallocate: { args: [i32, i32, i64, i64], returns: i32 },
-      linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
-      pwrite: { args: [i32, ptr, u64, i64], returns: i64 },
-      access: { args: [ptr, i32], returns: i32 },
-      fcntl: { args: [i32, i32, i32], returns: i32 },
-      __errno_location: { args: [], returns: ptr },
-    });
-    const { fallocate, linkat, pwrite, access, fcntl } = symbols;
-    const errnoLocation = symbols.__errno_location;
-    if (
-      fallocate === undefined || linkat === undefined || pwrite === undefined ||
-      access === undefined || fcntl === undefined || errnoLocation === undefined
-    ) {
-      return null;
+    const t = ffi.FFIType;
+    // Bun passes a typed array given for a `ptr` argument as a pointer to its bytes.
+    const types: Record<CType, number> = {
+      i32: t.i32,
+      i64: t.i64,
+      usize: t.u64,
+      isize: t.i64,
+      buffer: t.ptr,
+      pointer: t.ptr,
+      f32: t.f32,
+      f64: t.f64,
+    };
+    const bound: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
+    for (const library of ["libc.so.6", "libm.so.6"]) {
+      const wanted: Record<string, { args: number[]; returns: number }> = {};
+      for (const [name, s] of Object.entries(SIGNATURES)) {
+        if (s.library === library) {
+          wanted[name] = { args: s.parameters.map((p) => types[p]), returns: types[s.result] };
+        }
+      }
+      Object.assign(bound, ffi.dlopen(library, wanted).symbols);
     }
-    return {
-      fallocate: (fd, mode, offset, length) => Number(fallocate(fd, mode, offset, length)),
-      // Bun passes a typed array given for a `ptr` argument as a pointer to its bytes.
-      linkat: (oldDir, oldPath, newDir, newPath, flags) =>
-        Number(linkat(oldDir, oldPath, newDir, newPath, flags)),
-      pwrite: (fd, bytes, count, offset) => Number(pwrite(fd, bytes, count, offset)),
-      access: (path, mode) => Number(access(path, mode)),
-      fcntl: (fd, cmd, arg) => Number(fcntl(fd, cmd, arg)),
-      address: (bytes) => BigInt(ffi.ptr(bytes)),
-      errno: () => {
+    const errnoLocation = bound.__errno_location;
+    if (errnoLocation === undefined) return null;
+    return libcOf(
+      bound,
+      () => {
         const p = errnoLocation();
         return p === null || p === 0 ? 0 : ffi.read.i32(p, 0);
       },
-    };
+      (bytes) => BigInt(ffi.ptr(bytes)),
+    );
   } catch {
     // No glibc (musl, macOS) or a missing symbol.
     return null;
@@ -85,5 +84,5 @@ export async function createBunPlatform(): Promise<Platform> {
   } catch {
     ffi = null;
   }
-  return libcPlatform(`bun ${bun.version}`, () => openLibc(ffi));
+  return systemPlatform(`bun ${bun.version}`, () => openLibc(ffi));
 }

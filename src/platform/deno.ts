@@ -1,47 +1,52 @@
 /**
- * The Deno adapter: `fallocate` and `linkat` from glibc through `Deno.dlopen`.
+ * The Deno adapter: the libc functions of `_libc.ts` through `Deno.dlopen`.
  *
- * The library is opened on first use, not at load time, so that a run that
- * never reserves or links needs no FFI permission. Without `--allow-ffi`
- * (the permission is queried, never prompted for) or without a glibc to open,
- * reservations answer `"unsupported"` and the caller writes zeros.
+ * The libraries are opened on first use, not at load time, so that a command that never
+ * reserves or links needs no FFI permission. Without `--allow-ffi` (the permission is queried,
+ * never prompted for) or without a glibc to open, the platform works through `node:fs` alone.
  *
  * @module
  */
 
 import { denoApi } from "./_deno_api.ts";
-import { type Libc, libcPlatform, type Platform } from "./platform.ts";
+import { type Libc, libcOf, SIGNATURES } from "./_libc.ts";
+import { systemPlatform } from "./_system.ts";
+import type { Platform } from "./platform.ts";
 
-/** glibc's soname; its `fallocate` takes a 64-bit `off_t` on x86-64 and aarch64. */
-const LIBC = "libc.so.6";
-
-const SYMBOLS = {
-  fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
-  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
-  access: { parameters: ["buffer", "i32"], result: "i32" },
-  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
+/** The table of `_libc.ts`, split by library, in `Deno.dlopen`'s terms (which it shares). */
+function symbolsOf(
+  library: string,
+): Record<string, { parameters: string[]; result: string; nonblocking?: boolean }> {
+  const out: Record<string, { parameters: string[]; result: string }> = {};
+  for (const [name, signature] of Object.entries(SIGNATURES)) {
+    if (signature.library === library) {
+      out[name] = { parameters: [...signature.parameters], result: signature.result };
+    }
+  }
+  return out;
+}
 
 function openLibc(): Libc | null {
   const Deno = denoApi();
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    const { symbols } = Deno.dlopen(LIBC, SYMBOLS);
-    return {
-      fallocate: (fd, mode, offset, length) => symbols.fallocate(fd, mode, offset, length),
-      linkat: (oldDir, oldPath, newDir, newPath, flags) =>
-        symbols.linkat(oldDir, oldPath, newDir, newPath, flags),
-      pwrite: (fd, bytes, count, offset) => Number(symbols.pwrite(fd, bytes, count, offset)),
-      access: (path, mode) => symbols.access(path, mode),
-      fcntl: (fd, cmd, arg) => symbols.fcntl(fd, cmd, arg),
-      address: (bytes) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes))),
-      errno: () => {
-        const p = symbols.__errno_location();
+    const c = Deno.dlopen("libc.so.6", symbolsOf("libc.so.6")).symbols;
+    const m = Deno.dlopen("libm.so.6", symbolsOf("libm.so.6")).symbols;
+    // pwrite again, run on a thread of Deno's so that a large write does not hold up the others.
+    const threaded = Deno.dlopen("libc.so.6", {
+      pwrite: { ...symbolsOf("libc.so.6").pwrite!, nonblocking: true },
+    }).symbols.pwrite;
+    const errnoLocation = c.__errno_location;
+    if (errnoLocation === undefined || threaded === undefined) return null;
+    return libcOf(
+      { ...c, ...m },
+      () => {
+        const p = errnoLocation();
         return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
       },
-    };
+      (bytes) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes))),
+      async (fd, bytes, count, offset) => Number(await threaded(fd, bytes, count, offset)),
+    );
   } catch {
     // No permission, no glibc (musl, macOS) or a missing symbol.
     return null;
@@ -54,5 +59,5 @@ function openLibc(): Libc | null {
  * @returns The platform, e.g. with `runtime` `"deno 2.9.6"`.
  */
 export function createDenoPlatform(): Platform {
-  return libcPlatform(`deno ${denoApi().version.deno}`, openLibc);
+  return systemPlatform(`deno ${denoApi().version.deno}`, openLibc);
 }

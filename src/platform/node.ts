@@ -1,25 +1,20 @@
 /**
- * The Node.js adapter. Node has no FFI, so `fallocate` is out of reach and
- * every reservation falls back to writing zeros.
+ * The Node.js adapter. Without an FFI, the platform works through `node:fs` alone: no
+ * `fallocate` (reservations write zeros), no unnamed files (files are written under a
+ * temporary name), no `flock`.
  *
  * @module
  */
 
 import process from "node:process";
-import { checkPreallocateArgs, type Platform } from "./platform.ts";
+import { systemPlatform } from "./_system.ts";
+import type { Platform } from "./platform.ts";
 
 /**
- * Creates the Node.js {@linkcode Platform}: `preallocate` always answers
- * `"unsupported"` once its arguments are checked.
+ * Creates the Node.js {@linkcode Platform}.
  *
  * @returns The platform, e.g. with `runtime` `"node 20.20.2"`.
  */
 export function createNodePlatform(): Platform {
-  return {
-    runtime: `node ${process.versions.node}`,
-    preallocate(fd: number, offset: bigint, length: bigint): "unsupported" {
-      checkPreallocateArgs(fd, offset, length);
-      return "unsupported";
-    },
-  };
+  return systemPlatform(`node ${process.versions.node}`, () => null);
 }

@@ -16,7 +16,7 @@
 
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import reportSchema from "../../schemas/report.schema.json" with { type: "json" };
-import { type ErrorCode, NpyallocError } from "../errors.ts";
+import { type ErrorCode, EXIT, NpyallocError } from "../errors.ts";
 import { exactNumber } from "../json.ts";
 import { splitDigest } from "../shard/select.ts";
 import type {
@@ -50,11 +50,8 @@ export interface MergeResult {
    * The exit code of `report merge`: 0 every shard is there and the merged report is ok; 1
    * every shard is there but some did not succeed; 5 shards are missing.
    */
-  readonly exitCode: 0 | 1 | 5;
+  readonly exitCode: typeof EXIT.ok | typeof EXIT.failed | typeof EXIT.missingShards;
 }
-
-/** Exit code of `report merge` when shards are missing. */
-export const EXIT_MISSING_SHARDS = 5;
 
 let validator: ValidateFunction | undefined;
 
@@ -101,6 +98,13 @@ export function parseJsonExact(text: string): unknown {
 
 /**
  * Reads a report: JSON with exact integers, valid against `schemas/report.schema.json`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseReport } from "./merge.ts";
+ * assert.throws(() => parseReport("{}", "r.json"), /not an npyalloc report/);
+ * ```
  *
  * @param text The report's text.
  * @param name The report's name (its file) for messages.
@@ -150,7 +154,13 @@ export function formatRanges(values: readonly number[]): string {
 }
 
 /** Exit codes of failed runs, the most telling first. */
-const EXIT_PRIORITY = [130, 2, 3, 4, 1];
+const EXIT_PRIORITY: readonly number[] = [
+  EXIT.interrupted,
+  EXIT.usage,
+  EXIT.noSpace,
+  EXIT.conflict,
+  EXIT.failed,
+];
 
 /**
  * Joins the reports of the shards of one run.
@@ -363,7 +373,7 @@ export function mergeReports(inputs: readonly NamedReport[]): MergeResult {
     count,
     present,
     missing,
-    exitCode: missing.length > 0 ? EXIT_MISSING_SHARDS : exitCode === 0 ? 0 : 1,
+    exitCode: missing.length > 0 ? EXIT.missingShards : exitCode === 0 ? EXIT.ok : EXIT.failed,
   };
 }
 

@@ -7,33 +7,24 @@
 
 import type { ErrorCode, NpyallocError } from "../errors.ts";
 import { exactNumber } from "../json.ts";
-import type { ManifestArray } from "../manifest/types.ts";
 import type { Descr } from "../npy/dtype.ts";
 import type { FillValue } from "../npy/fill.ts";
 import type { Order, ResolvedAllocation } from "../npy/layout.ts";
 import type { FilesystemBudget } from "../plan/space.ts";
 import type { PlannedArray } from "../plan/targets.ts";
+import type { ArrayOutcome, ArrayStatus } from "../run/execute.ts";
 import type { AllocatedBy } from "../run/write_file.ts";
+import type { ShardReport } from "../shard/select.ts";
 import { VERSION } from "../version.ts";
+
+export type { ArrayOutcome, ArrayStatus } from "../run/execute.ts";
+export type { ShardReport } from "../shard/select.ts";
 
 /** The version of the report format; bumped on incompatible changes. */
 export const REPORT_VERSION = 1;
 
 /** An integer that is a JSON number, exact beyond 2^53 (written by `toJson`). */
 export type ReportInteger = number | bigint;
-
-/**
- * What became of an array. `planned`: a dry run (or a run stopped before writing) would create
- * or replace it. `failed` also covers conflicts found by the plan (with `error.code`
- * `E_CONFLICT` or `E_NOT_A_DIRECTORY`), when the run stopped with exit 4 before writing anything.
- */
-export type ArrayStatus =
-  | "planned"
-  | "created"
-  | "unchanged"
-  | "replaced"
-  | "failed"
-  | "interrupted";
 
 /** A failure with a stable code. */
 export interface ReportError {
@@ -74,6 +65,8 @@ export interface ArrayReport {
 export interface FilesystemReport {
   readonly path: string;
   readonly device: string;
+  /** The filesystem's name from `statfs`'s `f_type` (`ext4`, `xfs`, `nfs`, ...), or `unknown`. */
+  readonly type: string;
   readonly block_size: number;
   readonly available_bytes: ReportInteger;
   readonly required_bytes: ReportInteger;
@@ -98,24 +91,6 @@ export interface ReportOptions {
   readonly min_free_bytes: ReportInteger | null;
   readonly allow_outside_root?: boolean;
   readonly max_arrays?: number;
-}
-
-/** Which shard of a sharded run the report covers. */
-export interface ShardReport {
-  readonly index: number;
-  readonly count: number;
-  /** Arrays in the whole manifest, across all shards. */
-  readonly arrays_total: number;
-  /** Bytes of this shard's files (header and data). */
-  readonly bytes?: ReportInteger;
-  /** Bytes of every file of the manifest, across all shards. */
-  readonly bytes_total?: ReportInteger;
-  /** The largest shard's bytes over the mean of all shards: 1 is a perfect split. */
-  readonly imbalance?: number;
-  /** SHA-256 of the split's input (every array's path and size): equal in every shard. */
-  readonly split_sha256?: string;
-  /** Where K and N came from. */
-  readonly source?: "option" | "SLURM_ARRAY_TASK_ID" | "SLURM_PROCID" | "NPYALLOC_SHARD";
 }
 
 /** Counts over `arrays`. */
@@ -151,24 +126,6 @@ export interface Report {
   readonly error: ReportError | null;
   readonly ok: boolean;
   readonly exit_code: number;
-}
-
-/** What became of one array, as the executor (or the plan) knows it. */
-export interface ArrayOutcome {
-  readonly array: ManifestArray;
-  readonly status: ArrayStatus;
-  /** @default {null} */
-  readonly allocatedBy?: AllocatedBy | null;
-  /** Why the file was replaced or conflicts. @default {null} */
-  readonly reason?: string | null;
-  /** @default {null} */
-  readonly durationMs?: number | null;
-  /** @default {0n} */
-  readonly bytesWritten?: bigint;
-  /** @default {0n} */
-  readonly bytesReserved?: bigint;
-  /** @default {null} */
-  readonly error?: ReportError | NpyallocError | null;
 }
 
 /** Everything {@linkcode buildReport} needs. */
@@ -384,6 +341,7 @@ function filesystemReport(budget: FilesystemBudget): FilesystemReport {
   return {
     path: budget.path,
     device: budget.device,
+    type: budget.type,
     block_size: budget.block_size,
     available_bytes: exactNumber(budget.available_bytes),
     required_bytes: exactNumber(budget.required_bytes),

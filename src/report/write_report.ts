@@ -1,24 +1,15 @@
 /**
- * Writing the report: to standard output, or atomically to a file (a reader never sees half a
- * report, and a previous report is replaced only by a complete one).
+ * The report as text, and written atomically to a file (a reader never sees half a report, and
+ * a previous report is replaced only by a complete one).
  *
  * @module
  */
 
-import { mkdir, open, rename, rm } from "node:fs/promises";
-import path from "node:path";
-import { mapOsError } from "../errors.ts";
+import { NpyallocError, toNpyallocError } from "../errors.ts";
 import { toJson } from "../json.ts";
-import { fsyncDir, tempPathFor } from "../run/write_file.ts";
+import type { Platform } from "../platform/platform.ts";
+import { writeFileAtomically } from "../run/atomic_file.ts";
 import type { Report } from "./report.ts";
-
-/** Where {@linkcode writeReport} prints and how it writes. */
-export interface ReportIo {
-  /** Receives the text when the destination is `-`. */
-  readonly stdout?: (text: string) => void;
-  /** fsync the report and its folder. @default {true} */
-  readonly fsync?: boolean;
-}
 
 /** Lists written one entry per line: a report of many arrays stays readable and greppable. */
 const ONE_PER_LINE: ReadonlySet<string> = new Set(["arrays", "filesystems"]);
@@ -45,21 +36,25 @@ export function reportText(report: Report): string {
 }
 
 /**
- * Writes the report to `destination`, or to standard output when it is `-`. A file is written
- * to a temporary file in the same folder (named as the run's own temporary files, so a later
- * run cleans it up if this one is killed), fsynced, then renamed over `destination`; missing
- * folders are created.
+ * Writes the report to a file, atomically (see `writeFileAtomically`): a reader never sees
+ * half a report, and a previous report is replaced only by a complete one. Missing folders are
+ * created.
  *
+ * @param platform The platform.
  * @param report The report.
- * @param destination A file path, or `-` for standard output.
- * @param io `stdout` receives the text for `-`; `fsync`.
- * @returns The text written (for `-` without `io.stdout`, the caller prints it).
+ * @param file Where it goes.
+ * @param fsync Sync the report and its folder. @default {true}
+ * @returns The text written.
  * @throws {NpyallocError} When the folder or the file cannot be created or written
- *   (`E_PERMISSION`, `E_NO_SPACE`, `E_NOT_A_DIRECTORY`, ...).
+ *   (`E_PERMISSION`, `E_NO_SPACE`, `E_NOT_A_DIRECTORY`, ...), with the OS's reason.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { loadPlatform } from "../platform/mod.ts";
  * import { buildReport } from "./report.ts";
  * import { writeReport } from "./write_report.ts";
  * const report = buildReport({
@@ -71,42 +66,28 @@ export function reportText(report: Report): string {
  *   arrays: [],
  *   exitCode: 0,
  * });
- * let printed = "";
- * await writeReport(report, "-", { stdout: (text) => void (printed += text) });
- * assert.equal(JSON.parse(printed).exit_code, 0);
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * writeReport(await loadPlatform(), report, join(dir, "r", "report.json"));
+ * assert.equal(JSON.parse(readFileSync(join(dir, "r", "report.json"), "utf8")).exit_code, 0);
+ * rmSync(dir, { recursive: true });
  * ```
  */
-export async function writeReport(
+export function writeReport(
+  platform: Platform,
   report: Report,
-  destination: string,
-  io: ReportIo = {},
-): Promise<string> {
+  file: string,
+  fsync = true,
+): string {
   const text = reportText(report);
-  if (destination === "-") {
-    io.stdout?.(text);
-    return text;
-  }
-  const fsync = io.fsync ?? true;
-  const target = path.resolve(destination);
-  const dir = path.dirname(target);
-  const temp = tempPathFor(target);
-  let renamed = false;
   try {
-    await mkdir(dir, { recursive: true });
-    const handle = await open(temp, "wx", 0o666);
-    try {
-      await handle.writeFile(text);
-      if (fsync) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-    renamed = true;
-    if (fsync) fsyncDir(dir);
+    writeFileAtomically(platform, file, new TextEncoder().encode(text), fsync);
   } catch (err) {
-    throw mapOsError(err, `Cannot write the report '${destination}'`);
-  } finally {
-    if (!renamed) await rm(temp, { force: true }).catch(() => {});
+    const mapped = toNpyallocError(err);
+    throw new NpyallocError(
+      mapped.code,
+      mapped.message.replace(/^Cannot write '/, "Cannot write the report '"),
+      { cause: err },
+    );
   }
   return text;
 }

@@ -1,12 +1,14 @@
 /**
  * Names of temporary files: `.<name>.<host>.<pid>.<random>.npyalloc-tmp`, in
- * the target's folder, so that a later run on the same host can tell a dead
- * run's leftovers from a live run's. A long `<name>` is cut short so that the
- * whole name fits in 255 bytes.
+ * the target's folder. A live run holds its temporary files locked; the host and
+ * pid tell a later run whose leftovers they are where locks cannot be taken
+ * (`cleanup.ts`). A long `<name>` is cut short so that the whole name fits in
+ * 255 bytes.
  */
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { MAX_NAME_BYTES } from "../limits.ts";
 
 /** The suffix of npyalloc's temporary files. */
 export const TEMP_SUFFIX = ".npyalloc-tmp";
@@ -20,22 +22,30 @@ export function tempHostTag(): string {
 }
 
 /**
+ * A fresh temporary name for a file that will be named `name`, in the same folder.
+ *
+ * @param name The final name.
+ * @param locked Whether the run will hold it locked while it exists (where it can lock).
+ * @returns The temporary name.
+ */
+export function tempNameFor(name: string, locked = true): string {
+  // Base 36 has no capitals: a leading "L" marks a file its run holds locked.
+  const random = `${locked ? "L" : ""}${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
+  const tail = `.${tempHostTag()}.${process.pid}.${random}${TEMP_SUFFIX}`;
+  // A name may have 255 bytes: the target's name is cut short to leave room for the rest.
+  const room = MAX_NAME_BYTES - 1 - byteLength(tail);
+  return `.${truncateUtf8(name, room)}${tail}`;
+}
+
+/**
  * A fresh temporary path beside `target`.
  *
  * @param target The final path.
  * @returns The temporary path.
  */
 export function tempPathFor(target: string): string {
-  const random = Math.floor(Math.random() * 2 ** 32).toString(36);
-  const tail = `.${tempHostTag()}.${process.pid}.${random}${TEMP_SUFFIX}`;
-  // A name may have 255 bytes: the target's name is cut short to leave room for the rest.
-  const room = MAX_NAME_BYTES - 1 - byteLength(tail);
-  const name = `.${truncateUtf8(path.basename(target), room)}${tail}`;
-  return path.join(path.dirname(target), name);
+  return path.join(path.dirname(target), tempNameFor(path.basename(target)));
 }
-
-/** The longest file name Linux filesystems take (NAME_MAX), in bytes. */
-const MAX_NAME_BYTES = 255;
 
 const utf8 = new TextEncoder();
 
@@ -57,16 +67,19 @@ function truncateUtf8(text: string, max: number): string {
 }
 
 /**
- * Reads the host and pid out of a temporary file name.
+ * Reads the host, the pid and the lock mark out of a temporary file name.
  *
  * @param name A file name (no folder).
- * @returns Host and pid, or `null` when it is not a temporary file name.
+ * @returns Host, pid and whether its run locks it, or `null` when it is not a temporary file
+ *   name.
  */
-export function parseTempName(name: string): { host: string; pid: number } | null {
+export function parseTempName(
+  name: string,
+): { host: string; pid: number; locked: boolean } | null {
   if (!name.startsWith(".") || !name.endsWith(TEMP_SUFFIX)) return null;
   const parts = name.slice(0, -TEMP_SUFFIX.length).split(".");
   const pid = Number(parts.at(-2));
   const host = parts.at(-3);
   if (parts.length < 5 || host === undefined || !Number.isSafeInteger(pid) || pid <= 0) return null;
-  return { host, pid };
+  return { host, pid, locked: parts.at(-1)?.startsWith("L") === true };
 }

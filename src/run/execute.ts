@@ -1,29 +1,88 @@
 /**
- * The executor: writes every planned array with a concurrency limit
- * (p-limit), each through the atomic writer, then syncs each changed folder
- * once. A run that loses a race to another run (the file appeared at the
- * target while it was writing) re-checks the winner's file and reports it
- * `unchanged` when it matches. When the signal aborts, arrays not yet started
- * are `interrupted` without being touched and writes in progress stop at the
- * next chunk; no temporary file is left behind.
+ * The executor: writes every planned array with a concurrency limit (p-limit), each through
+ * the atomic writer, then syncs each changed folder once. A run that loses a race to another
+ * run (the file appeared at the target while it was writing) re-checks the winner's file and
+ * reports it `unchanged` when it matches. When the signal aborts, arrays not yet started are
+ * `interrupted` without being touched and writes in progress stop at the next chunk; no
+ * temporary file is left behind. Every array's outcome is kept whatever fails afterwards (a
+ * folder that cannot be synced is reported beside them).
  *
  * @module
  */
 
 import pLimit from "p-limit";
 import { NpyallocError, toNpyallocError } from "../errors.ts";
-import type { PlannedArray } from "../plan/targets.ts";
-import { classifyTargets } from "../plan/targets.ts";
+import type { ManifestArray } from "../manifest/types.ts";
+import { classifyTargets, type PlannedArray, type PlanQueries } from "../plan/targets.ts";
 import type { Platform } from "../platform/platform.ts";
-import type { ArrayOutcome } from "../report/report.ts";
-import { fsyncDir } from "./write_file.ts";
-import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
-import type { Progress } from "./progress.ts";
+import type { PatternBuffers } from "./fill_writer.ts";
+import type { FolderCache } from "./folders.ts";
+import type { AllocatedBy, FileRequest, WriteResult } from "./write_file.ts";
+import { writeArrayFile } from "./write_file.ts";
 import { type PoolItem, WriterPool } from "./writer_pool.ts";
+
+/** What became of one array: a report entry in the making. */
+export type ArrayStatus =
+  | "planned"
+  | "created"
+  | "unchanged"
+  | "replaced"
+  | "failed"
+  | "interrupted";
+
+/** What became of one array, as the executor (or the plan) knows it. */
+export interface ArrayOutcome {
+  readonly array: ManifestArray;
+  readonly status: ArrayStatus;
+  /** @default {null} */
+  readonly allocatedBy?: AllocatedBy | null;
+  /** Why the file was replaced, conflicts, or is unchanged after a race. @default {null} */
+  readonly reason?: string | null;
+  /** @default {null} */
+  readonly durationMs?: number | null;
+  /** @default {0n} */
+  readonly bytesWritten?: bigint;
+  /** @default {0n} */
+  readonly bytesReserved?: bigint;
+  /** @default {null} */
+  readonly error?: { readonly code: NpyallocError["code"]; readonly message: string } | null;
+}
+
+/** What a finished array tells progress. */
+export interface FinishedArray {
+  readonly path: string;
+  readonly status: ArrayStatus;
+  readonly fileBytes: bigint;
+  /** How the data was laid out, in words: `reserved`, `written`, ... */
+  readonly how: string;
+  readonly durationMs: number;
+  readonly error: string | null;
+  /**
+   * Bytes of this array done and not already counted with `bytes()`: the rest of a file that
+   * was written, nothing for one that failed, was interrupted or was left unchanged.
+   */
+  readonly uncountedBytes: bigint;
+}
+
+/** Receives what a run does, as it does it (the CLI draws it; the library may listen). */
+export interface ProgressSink {
+  /** The run starts writing: every array of the plan, and the bytes of those it writes. */
+  begin?(totals: { readonly files: number; readonly bytes: bigint }): void;
+  /** An array starts being written (on this thread: its bytes follow). */
+  started?(path: string, fileBytes: bigint): void;
+  /** More bytes were written. */
+  bytes(bytes: number): void;
+  /** An array is done, one way or another. */
+  finished(done: FinishedArray): void;
+}
 
 /** Options of {@linkcode executePlan}. */
 export interface ExecuteOptions {
   readonly platform: Platform;
+  /** The run's open folders: files are created in them, and the changed ones synced. */
+  readonly folders: FolderCache;
+  /** The run's fill buffers. */
+  readonly buffers: PatternBuffers;
   /** Arrays written at once. */
   readonly jobs: number;
   /** fsync files and folders. */
@@ -31,12 +90,20 @@ export interface ExecuteOptions {
   /** Stops scheduling and aborts writes in progress. */
   readonly signal?: AbortSignal;
   /** Receives bytes written and finished arrays. */
-  readonly progress?: Progress;
+  readonly progress?: ProgressSink;
   /**
    * Worker threads to write the small arrays on (from {@linkcode startWriters}; they use the
    * platform `loadPlatform()` gives them, not `platform`). The caller closes it.
    */
   readonly pool?: WriterPool | null;
+}
+
+/** What {@linkcode executePlan} did. */
+export interface ExecuteResult {
+  /** One outcome per planned array, in plan order. */
+  readonly outcomes: ArrayOutcome[];
+  /** A folder whose new entries could not be made durable (`fsync`), if one failed. */
+  readonly syncError: NpyallocError | null;
 }
 
 /**
@@ -52,7 +119,7 @@ export const MIN_ARRAYS_FOR_THREADS = 512;
 export const MAX_BYTES_ON_THREADS = 4n * 1024n * 1024n;
 
 /** Whether an array is small enough to be written on a worker thread. */
-function isSmall(array: PlannedArray["array"]): boolean {
+function isSmall(array: ManifestArray): boolean {
   return array.layout.fileBytes <= MAX_BYTES_ON_THREADS;
 }
 
@@ -64,32 +131,45 @@ function isSmall(array: PlannedArray["array"]): boolean {
  * @param threads Threads asked for (`--threads`); at most `jobs` are started.
  * @param jobs Arrays written at once (`--jobs`).
  * @param onWarning Told when a thread fails, which the run survives.
+ * @param module The module the threads load (see `WriterPool`).
  * @returns The pool, or `null` for a run to write on its own thread.
  */
 export function startWriters(
-  arrays: readonly PlannedArray["array"][],
+  arrays: readonly ManifestArray[],
   threads: number,
   jobs: number,
   onWarning: (text: string) => void,
+  module?: URL,
 ): WriterPool | null {
   const count = Math.min(threads, jobs);
   if (count <= 1) return null;
   let small = 0;
   for (const array of arrays) if (isSmall(array)) small++;
   if (small < MIN_ARRAYS_FOR_THREADS) return null;
-  return new WriterPool(count, (why) =>
-    onWarning(
-      `a writer thread stopped (${why}); the other threads or the main thread wrote its arrays`,
-    ));
+  return new WriterPool(
+    count,
+    (why) =>
+      onWarning(
+        `a writer thread stopped (${why}); the other threads or the main thread wrote its arrays`,
+      ),
+    ...(module === undefined ? [] : [module]),
+  );
 }
 
-/** Creates one file: on the calling thread, or on a worker of a pool. */
-type FileWriter = (
-  target: string,
-  layout: WritableLayout,
-  options: { fsync: boolean; replace: boolean; onProgress: (bytes: number) => void },
-) => Promise<CreateResult>;
+/** The file request of a planned array. */
+export function fileRequest(planned: PlannedArray, fsync: boolean): FileRequest {
+  const { array } = planned;
+  return {
+    folder: array.real.folder,
+    name: array.real.name,
+    label: array.target,
+    layout: array.layout,
+    fsync,
+    replace: planned.action === "replace",
+  };
+}
 
+/** How the data of an array was laid out, in words, for progress. */
 function describeHow(outcome: ArrayOutcome): string {
   switch (outcome.allocatedBy) {
     case "fallocate":
@@ -123,10 +203,11 @@ function raceReason(retried: boolean): string {
 async function raceLoser(
   planned: PlannedArray,
   err: NpyallocError,
+  fs: PlanQueries,
   reason = ANOTHER_RUN,
 ): Promise<ArrayOutcome | null> {
   if (err.code !== "E_EXISTS") return null;
-  const [again] = await classifyTargets([planned.array], { force: false });
+  const [again] = await classifyTargets([planned.array], { force: false, fs });
   if (again?.action === "unchanged") return { array: planned.array, status: "unchanged", reason };
   return {
     array: planned.array,
@@ -143,7 +224,7 @@ async function raceLoser(
 /** The outcome of an array written as planned. */
 function writtenOutcome(
   planned: PlannedArray,
-  result: CreateResult,
+  result: WriteResult,
   durationMs: number,
 ): ArrayOutcome {
   return {
@@ -162,21 +243,25 @@ async function failedOutcome(
   planned: PlannedArray,
   error: NpyallocError,
   durationMs: number,
-  raceReason?: string,
+  fs: PlanQueries,
+  reason?: string,
 ): Promise<ArrayOutcome> {
   const { array } = planned;
   if (error.code === "E_INTERRUPTED") return { array, status: "interrupted", error, durationMs };
-  const lost = await raceLoser(planned, error, raceReason);
+  let lost: ArrayOutcome | null;
+  try {
+    lost = await raceLoser(planned, error, fs, reason);
+  } catch (err) {
+    lost = { array, status: "failed", error: toNpyallocError(err) };
+  }
   return { ...(lost ?? { array, status: "failed", error }), durationMs };
 }
 
 async function executeOne(
   planned: PlannedArray,
   options: ExecuteOptions,
-  write: FileWriter,
-  folders: Set<string>,
   onProgress: (bytes: number) => void,
-  raceReason?: string,
+  reason?: string,
 ): Promise<ArrayOutcome> {
   const { array } = planned;
   if (planned.action === "unchanged") return { array, status: "unchanged" };
@@ -196,51 +281,51 @@ async function executeOne(
     };
   }
   const started = performance.now();
+  options.progress?.started?.(array.path, array.layout.fileBytes);
   try {
-    const result = await write(array.target, array.layout, {
-      fsync: options.fsync,
-      replace: planned.action === "replace",
-      onProgress,
-    });
-    for (const folder of result.changedFolders) folders.add(folder);
+    const result = await writeArrayFile(fileRequest(planned, options.fsync), {
+      platform: options.platform,
+      folders: options.folders,
+      buffers: options.buffers,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    }, onProgress);
     return writtenOutcome(planned, result, performance.now() - started);
   } catch (err) {
     return await failedOutcome(
       planned,
       toNpyallocError(err),
       performance.now() - started,
-      raceReason,
+      options.platform,
+      reason,
     );
   }
 }
 
 /**
- * Writes every planned array. Never throws for one array's failure: each outcome says what
- * happened.
+ * Writes every planned array, then syncs the folders whose entries changed. Never throws for
+ * one array's failure, nor for a folder that cannot be synced: the result says what happened.
  *
  * @param plan The planned arrays (conflicts must have been dealt with; they are reported failed).
- * @param options Platform, jobs, writer pool, fsync, signal and progress.
- * @returns One outcome per planned array, in plan order.
- * @throws {NpyallocError} Only when a changed folder cannot be synced at the end.
+ * @param options Platform, folders, buffers, jobs, writer pool, fsync, signal and progress.
+ * @returns One outcome per planned array, in plan order, and the folder sync's failure.
  */
 export async function executePlan(
   plan: readonly PlannedArray[],
   options: ExecuteOptions,
-): Promise<ArrayOutcome[]> {
-  const limit = pLimit(Math.max(1, options.jobs));
-  const folders = new Set<string>();
-  const onThisThread: FileWriter = (target, layout, writeOptions) =>
-    createArrayFile(target, layout, options.platform, {
-      ...writeOptions,
-      syncFolder: false,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+): Promise<ExecuteResult> {
+  const limit = pLimit(options.jobs);
   const outcomes = new Array<ArrayOutcome>(plan.length);
+  let bytes = 0n;
+  for (const p of plan) {
+    if (p.action === "create" || p.action === "replace") bytes += p.array.layout.fileBytes;
+  }
+  options.progress?.begin?.({ files: plan.length, bytes });
   const finish = (index: number, outcome: ArrayOutcome, counted = 0n) => {
     outcomes[index] = outcome;
     const { array } = plan[index] as PlannedArray;
+    const done = outcome.status === "created" || outcome.status === "replaced";
     options.progress?.finished({
-      uncountedBytes: array.layout.fileBytes - counted,
+      uncountedBytes: done ? array.layout.fileBytes - counted : 0n,
       path: array.path,
       status: outcome.status,
       fileBytes: array.layout.fileBytes,
@@ -249,14 +334,14 @@ export async function executePlan(
       error: outcome.error ? outcome.error.message : null,
     });
   };
-  const onThread = (index: number, raceReason?: string) =>
+  const onThread = (index: number, reason?: string) =>
     limit(async () => {
       const planned = plan[index] as PlannedArray;
       let counted = 0n;
-      const outcome = await executeOne(planned, options, onThisThread, folders, (n) => {
+      const outcome = await executeOne(planned, options, (n) => {
         counted += BigInt(n);
         options.progress?.bytes(n);
-      }, raceReason);
+      }, reason);
       finish(index, outcome, counted);
     });
 
@@ -281,28 +366,20 @@ export async function executePlan(
     const rechecks: Promise<void>[] = [];
     const lost: { index: number; retried: boolean }[] = [];
     await pool?.writeEach(
-      pooled.map((index): PoolItem => {
-        const { array, action } = plan[index] as PlannedArray;
-        return {
-          target: array.target,
-          layout: array.layout,
-          fsync: options.fsync,
-          replace: action === "replace",
-        };
-      }),
+      pooled.map((index): PoolItem => fileRequest(plan[index] as PlannedArray, options.fsync)),
       (k, outcome) => {
         const index = pooled[k] as number;
         const planned = plan[index] as PlannedArray;
         if (outcome.kind === "lost") {
           lost.push({ index, retried: outcome.retried });
         } else if (outcome.kind === "written") {
-          for (const folder of outcome.result.changedFolders) folders.add(folder);
           finish(index, writtenOutcome(planned, outcome.result, outcome.durationMs));
         } else {
           const recheck = failedOutcome(
             planned,
             outcome.error,
             outcome.durationMs,
+            options.platform,
             raceReason(outcome.retried),
           ).then((o) => finish(index, o));
           // Awaited below with the rest; handled now, so that a failure meanwhile is not
@@ -323,8 +400,14 @@ export async function executePlan(
   }
   // One fsync per changed folder, deepest first, so that every link is durable before the
   // report says it is done.
+  let syncError: NpyallocError | null = null;
   if (options.fsync) {
-    for (const folder of [...folders].sort((a, b) => b.length - a.length)) fsyncDir(folder);
+    for (const folder of pool?.changedFolders ?? []) options.folders.changed(folder);
+    try {
+      options.folders.syncChanged();
+    } catch (err) {
+      syncError = toNpyallocError(err);
+    }
   }
-  return outcomes;
+  return { outcomes, syncError };
 }

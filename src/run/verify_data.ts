@@ -6,10 +6,13 @@
  * @module
  */
 
-import { open } from "node:fs/promises";
 import { mapOsError, NpyallocError } from "../errors.ts";
 import type { DType } from "../npy/dtype.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
+import type { Platform } from "../platform/platform.ts";
+
+/** The platform calls a deep check reads with. */
+export type ReadCalls = Pick<Platform, "openRead" | "read" | "closeRead">;
 
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
@@ -48,13 +51,15 @@ export interface DataMismatch {
 /**
  * Checks that the data of `file` is the fill of `layout`, element by element.
  *
+ * @param fs The platform.
  * @param file The .npy file (its header already checked against `layout`).
  * @param layout The array it should hold.
  * @param signal Stops reading between chunks.
  * @returns The first mismatch, or `null`.
- * @throws {NpyallocError} When the file cannot be read.
+ * @throws {NpyallocError} When the file cannot be read; `E_INTERRUPTED` when `signal` aborts.
  */
 export async function findDataMismatch(
+  fs: ReadCalls,
   file: string,
   layout: ArrayLayout,
   signal?: AbortSignal,
@@ -69,9 +74,9 @@ export async function findDataMismatch(
   const actual = new Uint8Array(expected.length);
   const start = layout.header.length;
   const total = Number(layout.dataBytes);
-  let handle;
+  let fd: number;
   try {
-    handle = await open(file, "r");
+    fd = fs.openRead(file);
   } catch (err) {
     throw mapOsError(err, `Cannot read '${file}'`);
   }
@@ -83,7 +88,7 @@ export async function findDataMismatch(
       const want = Math.min(actual.length, total - done);
       let got = 0;
       while (got < want) {
-        const { bytesRead } = await handle.read(actual, got, want - got, start + done + got);
+        const bytesRead = await fs.read(fd, actual.subarray(got, want), start + done + got);
         if (bytesRead === 0) {
           return {
             offset: BigInt(start + done + got),
@@ -92,8 +97,7 @@ export async function findDataMismatch(
         }
         got += bytesRead;
       }
-      const same = !masked &&
-        Buffer.compare(actual.subarray(0, want), expected.subarray(0, want)) === 0;
+      const same = !masked && equalBytes(actual, expected, want);
       if (!same) {
         for (let i = 0; i < want; i++) {
           if (actual[i] !== expected[i] && mask[i % itemsize] === 1) {
@@ -107,9 +111,24 @@ export async function findDataMismatch(
       done += want;
     }
   } catch (err) {
+    if (err instanceof NpyallocError) throw err;
     throw mapOsError(err, `Cannot read '${file}'`);
   } finally {
-    await handle.close();
+    fs.closeRead(fd);
   }
   return null;
+}
+
+/** Whether the first `length` bytes of `a` and `b` are equal, a word at a time. */
+function equalBytes(a: Uint8Array, b: Uint8Array, length: number): boolean {
+  const words = Math.floor(length / 4);
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const x = new Uint32Array(a.buffer, a.byteOffset, words);
+    const y = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false;
+  } else {
+    for (let i = 0; i < words * 4; i++) if (a[i] !== b[i]) return false;
+  }
+  for (let i = words * 4; i < length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

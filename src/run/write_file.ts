@@ -1,22 +1,36 @@
 /**
- * Writes one planned array to disk without a partial file ever appearing at
- * its path: the data goes to a file with no name in the target's folder
- * (`O_TMPFILE`) or, where that cannot be done, one with a temporary name; it
- * is fsynced and then linked into place (`linkat(2)`/`link(2)` refuse to
- * clobber an existing file; `--force` renames over it instead), and the folder
- * is fsynced.
+ * Writes one array to disk without a partial file ever appearing at its path.
+ *
+ * How it works: the target's folder is opened pinned (`folders.ts`). The data goes to a file
+ * with no name in that folder (`O_TMPFILE`) or, where that cannot be done (no FFI to name it
+ * afterwards, or a filesystem without `O_TMPFILE`: NFS, Lustre, FUSE, overlay), to a file with a
+ * temporary name that the run holds locked (`flock`) for as long as it exists, so that another
+ * run can tell it from a dead run's leftover (`cleanup.ts`). The header is written, the data laid
+ * out (reserved, written, or left sparse), the file fsynced, and then it is linked into place:
+ * `linkat(2)`/`link(2)` refuse to clobber an existing file; `--force` renames over it instead.
+ * The folder is synced by the caller, once for all its files.
  *
  * @module
  */
 
-import fs from "node:fs";
 import path from "node:path";
-import process from "node:process";
-import { mapOsError, NpyallocError, osErrorCode } from "../errors.ts";
+import { mapOsError, NpyallocError, osErrorCode, toNpyallocError } from "../errors.ts";
+import { realPlace } from "../manifest/paths.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
-import type { FileLinker, Platform } from "../platform/platform.ts";
-import { DIRECT_MIN_BYTES, writePattern, writePatternDirect, writeZeros } from "./fill_writer.ts";
-import { tempPathFor } from "./_temp_name.ts";
+import type { Folder, Platform } from "../platform/platform.ts";
+import {
+  DIRECT_MIN_BYTES,
+  type FillWriteOptions,
+  PatternBuffers,
+  writePattern,
+  writePatternDirect,
+  writeZeros,
+} from "./fill_writer.ts";
+import { FolderCache } from "./folders.ts";
+import { tempNameFor } from "./_temp_name.ts";
+
+export { TEMP_SUFFIX } from "./_temp_name.ts";
+import { liveTemps } from "./temps.ts";
 
 /**
  * How the data of an array was laid out: `fallocate` (reserved, reads as zeros), `zeros`
@@ -38,76 +52,80 @@ export interface WriteResult {
   readonly bytesReserved: bigint;
 }
 
-/** What creating an array file did. */
-export interface CreateResult extends WriteResult {
-  /**
-   * Folders whose entries changed: the target's folder, and the parent of every folder that was
-   * created for it. Already synced unless `syncFolder` was false.
-   */
-  readonly changedFolders: readonly string[];
+/** One file to write. */
+export interface FileRequest {
+  /** The target's folder, resolved through links (as the manifest checked it). */
+  readonly folder: string;
+  /** The file's name in it. */
+  readonly name: string;
+  /** The target as the user knows it, for messages. */
+  readonly label: string;
+  readonly layout: WritableLayout;
+  /** fsync the file before it is linked. */
+  readonly fsync: boolean;
+  /** Replace an existing file (atomically, by rename). */
+  readonly replace: boolean;
 }
 
-/** Options of {@linkcode createArrayFile}. */
-export interface CreateOptions {
-  /** fsync the file and its folder before returning. @default {true} */
-  readonly fsync?: boolean;
-  /** Replace an existing file at the path (atomically). @default {false} */
-  readonly replace?: boolean;
-  /** Stops the write between chunks; the temporary file is removed. */
+/** What writing files needs, shared by the files of a run (or of one thread of it). */
+export interface WriteContext {
+  readonly platform: Platform;
+  /** The run's open folders. */
+  readonly folders: FolderCache;
+  /** The run's fill buffers. */
+  readonly buffers: PatternBuffers;
+  /** Stops the write between chunks; nothing is left behind. */
   readonly signal?: AbortSignal;
-  /**
-   * fsync the folder after linking. A caller that writes many files into one folder turns this
-   * off and syncs each folder once with {@linkcode fsyncDir}. @default the value of `fsync`
-   */
-  readonly syncFolder?: boolean;
-  /** Told the size of each chunk of data once it is written. */
-  readonly onProgress?: (bytes: number) => void;
 }
 
-export { TEMP_SUFFIX, tempPathFor } from "./_temp_name.ts";
+/** The platform calls of {@linkcode writeArrayData}. */
+export type DataCalls = Pick<
+  Platform,
+  "preallocate" | "writeAt" | "write" | "truncate" | "directIo"
+>;
 
 /**
  * Writes the header and lays out the data of `layout` on an open, empty file.
  *
+ * @param io The platform.
  * @param fd A writable file descriptor of an empty file.
  * @param layout The planned array.
- * @param platform Provides `fallocate`.
- * @param signal Stops writing between chunks.
- * @param onProgress Told the size of each chunk of data once it is written.
- * @param direct The file is synced right after: a large fill may then bypass the page cache
- *   (`O_DIRECT`, where the platform and the filesystem allow it).
+ * @param options Buffers, signal, progress, label; `direct`: the file is synced right after, so
+ *   a large fill may bypass the page cache (`O_DIRECT`, where the platform and the filesystem
+ *   allow it).
  * @returns What was done.
  * @throws {NpyallocError} On any OS error, or `E_INTERRUPTED`.
  */
 export async function writeArrayData(
+  io: DataCalls,
   fd: number,
   layout: WritableLayout,
-  platform: Platform,
-  signal?: AbortSignal,
-  onProgress?: (bytes: number) => void,
-  direct = false,
+  options: FillWriteOptions & { readonly direct?: boolean } = {},
 ): Promise<WriteResult> {
   const headerBytes = BigInt(layout.header.length);
   // Blocks are reserved before the header goes into the first of them: written first, the
   // header is a delayed allocation that fallocate then has to resolve, and creating a small
   // file on ext4 takes about 10% more kernel time. With no data, preallocate calls nothing but
   // still says whether it could have.
-  const reserved = layout.allocation === "reserve" &&
-    platform.preallocate(fd, headerBytes, layout.dataBytes) === "fallocate";
-  writeAll(fd, layout.header, platform);
+  const label = options.label ?? "the file";
+  let reserved = false;
+  if (layout.allocation === "reserve") {
+    try {
+      reserved = io.preallocate(fd, headerBytes, layout.dataBytes) === "fallocate";
+    } catch (err) {
+      throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
+    }
+  }
+  writeAll(io, fd, layout.header, label);
   if (reserved) {
     return { allocatedBy: "fallocate", bytesWritten: headerBytes, bytesReserved: layout.dataBytes };
   }
-  const options = {
-    ...(signal === undefined ? {} : { signal }),
-    ...(onProgress === undefined ? {} : { onProgress }),
-  };
   switch (layout.allocation) {
     case "sparse":
-      fs.ftruncateSync(fd, layout.header.length + Number(layout.dataBytes));
+      io.truncate(fd, layout.header.length + Number(layout.dataBytes));
       return { allocatedBy: "truncate", bytesWritten: headerBytes, bytesReserved: 0n };
     case "reserve": {
-      const written = await writeZeros(fd, headerBytes, layout.dataBytes, options);
+      const written = await writeZeros(io, fd, headerBytes, layout.dataBytes, options);
       return { allocatedBy: "zeros", bytesWritten: headerBytes + written, bytesReserved: 0n };
     }
     case "write": {
@@ -115,213 +133,256 @@ export async function writeArrayData(
         ? 0n
         : layout.dataBytes / BigInt(layout.dtype.itemsize);
       // Data that is synced right away goes to the disk with direct I/O where it can.
-      const io = direct && layout.dataBytes >= DIRECT_MIN_BYTES ? platform.directIo?.() : null;
-      const written =
-        (io && platform.writeAt
-          ? await writePatternDirect(fd, headerBytes, count, layout.element, {
-            io,
-            writeAt: platform.writeAt,
-          }, options)
-          : null) ?? await writePattern(fd, headerBytes, count, layout.element, options);
+      const direct = options.direct === true && layout.dataBytes >= DIRECT_MIN_BYTES
+        ? io.directIo()
+        : null;
+      const written = (direct === null ? null : await writePatternDirect(
+        io,
+        direct,
+        fd,
+        headerBytes,
+        count,
+        layout.element,
+        options,
+      )) ??
+        await writePattern(io, fd, headerBytes, count, layout.element, options);
       return { allocatedBy: "write", bytesWritten: headerBytes + written, bytesReserved: 0n };
     }
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array, platform: Platform): void {
+function writeAll(io: Pick<Platform, "writeAt">, fd: number, bytes: Uint8Array, label: string) {
   let done = 0;
   while (done < bytes.length) {
-    const rest = bytes.subarray(done);
-    const n = platform.writeAt?.(fd, rest, done) ?? fs.writeSync(fd, rest, 0, rest.length, done);
-    if (n <= 0) throw new NpyallocError("E_IO", "Cannot write the header: no progress");
+    let n: number;
+    try {
+      n = io.writeAt(fd, done === 0 ? bytes : bytes.subarray(done), done);
+    } catch (err) {
+      throw mapOsError(err, `Cannot write the header of '${label}'`);
+    }
+    if (n <= 0) {
+      throw new NpyallocError("E_IO", `Cannot write the header of '${label}': no progress`);
+    }
     done += n;
   }
 }
 
+/** Folders whose filesystem cannot make unnamed files (the answer never changes in a run). */
+const noUnnamedFiles = new Set<string>();
+
+/** A file being written: its descriptor, and its temporary name (`null`: it has no name). */
+interface Draft {
+  readonly fd: number;
+  readonly temp: string | null;
+}
+
+/** Temporary names tried before giving up (a clash needs the same 32 random bits). */
+const TEMP_TRIES = 4;
+
 /**
- * fsyncs a folder so that a link or rename inside it survives a crash.
- *
- * @param dir The folder.
- * @throws {NpyallocError} When the folder cannot be opened or synced.
+ * Opens the file the data goes to: unnamed where it can be, else under a temporary name that
+ * this run holds locked (docs/guarantees.md, "temporary files").
  */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch (err) {
-    // Some filesystems cannot fsync a folder; the data itself was synced.
-    if (osErrorCode(err) !== "EINVAL" && osErrorCode(err) !== "EOPNOTSUPP") {
-      throw mapOsError(err, `Cannot sync folder '${dir}'`);
+function openDraft(
+  platform: Platform,
+  folder: Folder,
+  real: string,
+  name: string,
+  replace: boolean,
+): Draft {
+  // Replacing renames over the old file, which needs a name to rename from.
+  if (!replace && platform.linkUnnamed !== null && !noUnnamedFiles.has(real)) {
+    try {
+      return { fd: platform.createUnnamed(folder), temp: null };
+    } catch (err) {
+      // EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP (also reported as ENOTSUP), EINVAL: a
+      // filesystem without it (NFS, Lustre, FUSE).
+      const code = osErrorCode(err);
+      if (code !== "EISDIR" && code !== "EOPNOTSUPP" && code !== "EINVAL") throw err;
+      noUnnamedFiles.add(real);
     }
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+  }
+  for (let attempt = 1;; attempt++) {
+    const temp = tempNameFor(name, platform.capabilities().ffi);
+    let fd: number;
+    try {
+      fd = platform.createFile(folder, temp);
+    } catch (err) {
+      if (osErrorCode(err) === "EEXIST" && attempt < TEMP_TRIES) continue;
+      throw err;
+    }
+    liveTemps.add(platform.pathIn(folder, temp));
+    // Locked at once; a cleaner of another run that opened it first, or removed it before the
+    // lock, makes this run start again with a new name.
+    let locked: boolean | null;
+    try {
+      locked = platform.lock(fd);
+    } catch (err) {
+      discard(platform, folder, { fd, temp });
+      throw err;
+    }
+    if (locked === false || (locked === true && !platform.exists(folder, temp))) {
+      // The cleaner that has it removes (or removed) the name.
+      discard(platform, folder, { fd, temp }, false);
+      if (attempt < TEMP_TRIES) continue;
+      throw new NpyallocError(
+        "E_IO",
+        `Cannot create a temporary file in '${folder.path}': another process keeps taking it`,
+      );
+    }
+    return { fd, temp };
+  }
+}
+
+/** Closes a draft and removes its temporary name (unless `unlinkName` is false). */
+function discard(platform: Platform, folder: Folder, draft: Draft, unlinkName = true): void {
+  if (draft.temp !== null) {
+    if (unlinkName) {
+      try {
+        platform.unlink(folder, draft.temp);
+      } catch {
+        // Already gone.
+      }
+    }
+    liveTemps.delete(platform.pathIn(folder, draft.temp));
+  }
+  try {
+    platform.close(draft.fd);
+  } catch {
+    // Nothing was linked from it: nothing to lose.
   }
 }
 
 /**
- * Creates the .npy file of `layout` at `target`: parent folders as needed, the data in a file
- * that has no name yet (Linux `O_TMPFILE`, where the platform can link it) or a temporary file
- * beside the target, fsynced, then linked into place. No partial file ever appears at `target`;
- * on any failure nothing is left behind.
+ * Creates the .npy file of a request: its folder (and missing parents) opened pinned, the data
+ * in a file that has no name yet or a locked temporary file beside the target, fsynced, then
+ * linked into place. No partial file ever appears at the target; on any failure nothing is
+ * left behind. The folder is not synced: the caller syncs `context.folders.changedFolders`.
+ *
+ * @param request Where the file goes and what it holds.
+ * @param context Platform, folders, buffers, signal.
+ * @param onProgress Told the size of each chunk of data once it is written.
+ * @returns What was done.
+ * @throws {NpyallocError} `E_EXISTS` when the target exists and `replace` is not set; OS errors
+ *   mapped by `mapOsError` (`E_NO_SPACE`, `E_PERMISSION`, ...); `E_NOT_A_DIRECTORY` when a
+ *   folder was replaced by a link after the check; `E_INTERRUPTED`.
+ */
+export async function writeArrayFile(
+  request: FileRequest,
+  context: WriteContext,
+  onProgress?: (bytes: number) => void,
+): Promise<WriteResult> {
+  const { platform, folders } = context;
+  const { label, name } = request;
+  const folder = folders.acquire(request.folder);
+  let draft: Draft | undefined;
+  let linked = false;
+  try {
+    try {
+      draft = openDraft(platform, folder, request.folder, name, request.replace);
+    } catch (err) {
+      throw mapOsError(err, `Cannot create '${label}'`);
+    }
+    const { fd } = draft;
+    let result: WriteResult;
+    try {
+      result = await writeArrayData(platform, fd, request.layout, {
+        buffers: context.buffers,
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+        label,
+        direct: request.fsync,
+      });
+      if (request.fsync) platform.sync(fd);
+    } catch (err) {
+      throw toNpyallocError(err, `Cannot write '${label}'`);
+    }
+    try {
+      if (draft.temp === null) {
+        (platform.linkUnnamed as NonNullable<Platform["linkUnnamed"]>)(fd, folder, name);
+      } else if (request.replace) {
+        platform.rename(folder, draft.temp, name);
+      } else {
+        platform.link(folder, draft.temp, name);
+      }
+      linked = true;
+    } catch (err) {
+      if (osErrorCode(err) === "EEXIST") {
+        throw new NpyallocError("E_EXISTS", `Cannot create '${label}': it already exists`, {
+          cause: err,
+        });
+      }
+      throw mapOsError(err, `Cannot create '${label}'`);
+    }
+    folders.changed(request.folder);
+    return result;
+  } finally {
+    // The temporary name goes (a rename took it already), then the file is closed, which lets
+    // its lock go: the name is never there unlocked. An unnamed file that was never linked
+    // vanishes when it is closed.
+    if (draft !== undefined) discard(platform, folder, draft, !(linked && request.replace));
+    folders.release(folder);
+  }
+}
+
+/** Options of {@linkcode createArrayFile}. */
+export interface CreateOptions {
+  /** fsync the file and its folder. @default {true} */
+  readonly fsync?: boolean;
+  /** Replace an existing file at the path (atomically). @default {false} */
+  readonly replace?: boolean;
+  /** Stops the write between chunks; nothing is left behind. */
+  readonly signal?: AbortSignal;
+  /** Told the size of each chunk of data once it is written. */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Writes one array's file at a path, on its own: the folder resolved through links and opened
+ * pinned, the file written as {@linkcode writeArrayFile} writes it, and its folder synced.
  *
  * @param target Where the file goes.
- * @param layout The planned array.
- * @param platform Provides `fallocate` and, optionally, the linker of unnamed files.
- * @param options fsync, replace, abort.
+ * @param layout What it holds.
+ * @param platform The platform.
+ * @param options fsync, replace, signal, progress.
  * @returns What was done.
- * @throws {NpyallocError} `E_EXISTS` when `target` exists and `replace` is not set; OS errors
- *   mapped by `mapOsError` (`E_NO_SPACE`, `E_PERMISSION`, ...); `E_INTERRUPTED`.
+ * @throws {NpyallocError} As {@linkcode writeArrayFile}; `E_NOT_A_DIRECTORY` when a parent of
+ *   `target` is a file.
  */
 export async function createArrayFile(
   target: string,
   layout: WritableLayout,
   platform: Platform,
   options: CreateOptions = {},
-): Promise<CreateResult> {
+): Promise<WriteResult> {
+  const absolute = path.resolve(target);
+  const place = realPlace(path.dirname(absolute), platform);
+  if (place.problem !== undefined) {
+    throw new NpyallocError("E_NOT_A_DIRECTORY", `Cannot create '${target}': ${place.problem}`);
+  }
   const fsync = options.fsync ?? true;
-  const dir = path.dirname(target);
-  const changedFolders = [dir];
-  // Replacing renames over the old file, which needs a name to rename from.
-  const linker = options.replace ? null : linkerOf(platform);
-  let draft: Draft | undefined;
-  let open = false;
-  let linked = false;
+  const folders = new FolderCache(platform);
   try {
-    // The folder usually exists (a run creates it for its first file): try the file first and
-    // make the folders only when it is missing, which saves a mkdir and two stats per file.
-    try {
-      draft = openDraft(target, dir, linker);
-    } catch (err) {
-      if (osErrorCode(err) !== "ENOENT") throw mapOsError(err, `Cannot create '${target}'`);
-      makeFolders(dir, changedFolders);
-      try {
-        draft = openDraft(target, dir, linker);
-      } catch (err) {
-        throw mapOsError(err, `Cannot create '${target}'`);
-      }
-    }
-    open = true;
-    const { fd } = draft;
-    let result: WriteResult;
-    try {
-      result = await writeArrayData(
-        fd,
+    const result = await writeArrayFile(
+      {
+        folder: place.real,
+        name: path.basename(absolute),
+        label: target,
         layout,
-        platform,
-        options.signal,
-        options.onProgress,
         fsync,
-      );
-      if (fsync) fs.fsyncSync(fd);
-    } catch (err) {
-      throw inContext(err, `Cannot write '${target}'`);
-    }
-    try {
-      if (draft.temp === null) {
-        draft.link(fd, target);
-      } else {
-        open = false;
-        fs.closeSync(fd);
-        if (options.replace) fs.renameSync(draft.temp, target);
-        else fs.linkSync(draft.temp, target);
-      }
-      linked = true;
-    } catch (err) {
-      if (osErrorCode(err) === "EEXIST") {
-        throw new NpyallocError("E_EXISTS", `Cannot create '${target}': it already exists`, {
-          cause: err,
-        });
-      }
-      throw mapOsError(err, `Cannot create '${target}'`);
-    }
-    if (draft.temp !== null && !options.replace) removeQuietly(draft.temp);
-    if (options.syncFolder ?? fsync) { for (const folder of changedFolders) fsyncDir(folder); }
-    return { ...result, changedFolders };
+        replace: options.replace ?? false,
+      },
+      {
+        platform,
+        folders,
+        buffers: new PatternBuffers(1),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+      options.onProgress,
+    );
+    if (fsync) folders.syncChanged();
+    return result;
   } finally {
-    // An unnamed file that was never linked vanishes when it is closed.
-    if (open && draft !== undefined) fs.closeSync(draft.fd);
-    if (!linked && draft?.temp != null) removeQuietly(draft.temp);
-  }
-}
-
-/** A file being written: its descriptor, and its temporary name or how to name it. */
-type Draft =
-  | { readonly fd: number; readonly temp: string }
-  | { readonly fd: number; readonly temp: null; readonly link: FileLinker };
-
-/** `open(2)` flags of a file with no name in a folder: `O_TMPFILE | O_WRONLY | O_CLOEXEC`. */
-const UNNAMED_FLAGS = 0o20000000 | fs.constants.O_DIRECTORY | fs.constants.O_WRONLY | 0o2000000;
-
-/** Folders whose filesystem cannot make unnamed files (the answer never changes in a run). */
-const noUnnamedFiles = new Set<string>();
-
-const linkers = new WeakMap<Platform, FileLinker | null>();
-
-/**
- * Whether `createArrayFile` creates new files unnamed on this platform (where the filesystem
- * can; tmpfs, ext4, xfs and btrfs can), rather than under a temporary name.
- *
- * @param platform The platform files are written with.
- * @returns `true` on Linux with a platform that links unnamed files (Deno, Bun).
- */
-export function writesUnnamedFiles(platform: Platform): boolean {
-  return linkerOf(platform) !== null;
-}
-
-function linkerOf(platform: Platform): FileLinker | null {
-  let linker = linkers.get(platform);
-  if (linker === undefined) {
-    linker = process.platform === "linux" ? platform.fileLinker?.() ?? null : null;
-    linkers.set(platform, linker);
-  }
-  return linker;
-}
-
-/**
- * Opens the file the data goes to. An unnamed file needs one directory operation where a
- * temporary name needs three (create, link, unlink), and a killed run leaves nothing behind.
- */
-function openDraft(target: string, dir: string, linker: FileLinker | null): Draft {
-  if (linker !== null && !noUnnamedFiles.has(dir)) {
-    try {
-      return { fd: fs.openSync(dir, UNNAMED_FLAGS, 0o666), temp: null, link: linker };
-    } catch (err) {
-      // EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP, EINVAL: a filesystem without it.
-      const code = osErrorCode(err);
-      if (code !== "EISDIR" && code !== "EOPNOTSUPP" && code !== "EINVAL") throw err;
-      noUnnamedFiles.add(dir);
-    }
-  }
-  const temp = tempPathFor(target);
-  return { fd: fs.openSync(temp, "wx", 0o666), temp };
-}
-
-/** Creates `dir` and its missing parents; adds the parent of each created folder to `changed`. */
-function makeFolders(dir: string, changed: string[]): void {
-  try {
-    const first = fs.mkdirSync(dir, { recursive: true });
-    for (let created = first === undefined ? undefined : dir; created !== undefined;) {
-      const parent = path.dirname(created);
-      changed.push(parent);
-      created = created === first || parent === created ? undefined : parent;
-    }
-  } catch (err) {
-    throw mapOsError(err, `Cannot create folder '${dir}'`);
-  }
-}
-
-/** Re-words an OS failure from deeper down (which names a file descriptor) to name the file. */
-function inContext(err: unknown, action: string): NpyallocError {
-  const os = err instanceof NpyallocError ? err.cause : err;
-  if (osErrorCode(os) !== undefined) return mapOsError(os, action);
-  return mapOsError(err, action);
-}
-
-function removeQuietly(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    // Never created, or already gone: nothing to clean.
+    folders.close();
   }
 }

@@ -4,42 +4,45 @@
  * microseconds each, in the kernel) run on several cores at once instead of
  * queueing on the JavaScript thread.
  *
- * How it works: each worker loads this very module (`import.meta.url`), which
- * is the same file from the sources, from the npm bundle and from a compiled
- * binary, and so needs no separate worker file. In a worker started by a pool
- * the module serves batches of requests (where each array goes, the bytes of
- * its header and fill, sizes, fsync and replace; one message carries many, as
- * a message costs about as much as creating a small file), writing them one
- * after the other with `createArrayFile` on the worker's own platform and
- * answering with what each did or its error's code and message. The pool is
- * meant for small arrays, which finish in microseconds: it reports no
- * progress within an array. On abort every worker stops the write in
- * progress at its next chunk and refuses the requests it has not started, as
- * the main thread does.
+ * How it works: each worker loads an entry module that calls
+ * {@linkcode serveWriterThread}: `writer_thread.ts` (or its bundle,
+ * `writer_thread.mjs`), or the program's own entry file, which does the same in a
+ * worker thread (`cli.ts`: one file serves from the sources, the npm bundle and a
+ * compiled binary). A worker serves batches of requests (which folder and name each
+ * array goes to, the bytes of its header and fill, sizes, fsync and replace; one
+ * message carries many, as a message costs about as much as creating a small
+ * file), writing them one after the other with `writeArrayFile` on the worker's
+ * own platform and pinned folders, and answers with what each did or its error's
+ * code and message, and the folders whose entries changed (the parent syncs them
+ * once at the end). The pool is meant for small arrays, which finish in
+ * microseconds: it reports no progress within an array. On abort every worker
+ * stops the write in progress at its next chunk and refuses the requests it has
+ * not started, as the main thread does.
  *
  * @module
  */
 
 import { type ErrorCode, NpyallocError, toNpyallocError } from "../errors.ts";
 import { loadPlatform } from "../platform/mod.ts";
-import { createArrayFile, type CreateResult, type WritableLayout } from "./write_file.ts";
+import { PatternBuffers } from "./fill_writer.ts";
+import { FolderCache } from "./folders.ts";
+import {
+  type FileRequest,
+  type WritableLayout,
+  writeArrayFile,
+  type WriteResult,
+} from "./write_file.ts";
 import { parentLink, startThread, type ThreadHandle } from "./_thread.ts";
-import { folderOf } from "../manifest/paths.ts";
+import { parseTempName, tempHostTag } from "./_temp_name.ts";
+import { lastCleanups } from "./temps.ts";
+import type { Platform } from "../platform/platform.ts";
+import process from "node:process";
 
 /** Tags the messages of a pool and its workers, so that no other message is taken for one. */
 const TAG = "npyalloc-writer";
 
-/** One array for a worker to write. */
-export interface PoolItem {
-  /** Where the file goes. */
-  readonly target: string;
-  /** What goes in it. */
-  readonly layout: WritableLayout;
-  /** fsync the file (the folder is left to the caller). */
-  readonly fsync: boolean;
-  /** Replace an existing file at the path. */
-  readonly replace: boolean;
-}
+/** One array for a worker to write: a file request (the folder is left to the caller). */
+export type PoolItem = FileRequest;
 
 /**
  * What became of one item: written, failed (with the error `createArrayFile` threw, its code
@@ -47,7 +50,7 @@ export interface PoolItem {
  * that failed may have named its file before failing; writing it again finds it there).
  */
 export type PoolOutcome =
-  | { readonly kind: "written"; readonly result: CreateResult; readonly durationMs: number }
+  | { readonly kind: "written"; readonly result: WriteResult; readonly durationMs: number }
   | {
     readonly kind: "failed";
     readonly error: NpyallocError;
@@ -70,9 +73,16 @@ interface BatchMessage {
    * arrays from thread to thread is what a message costs most.
    */
   readonly layouts: readonly WritableLayout[];
-  readonly targets: readonly string[];
+  /** Each distinct folder once. */
+  readonly folders: readonly string[];
+  /** Per array, its name in its folder. */
+  readonly names: readonly string[];
+  /** Per array, the target as the user knows it (for messages). */
+  readonly labels: readonly string[];
   /** Per array, the index of its layout in `layouts`. */
   readonly layoutOf: Uint16Array;
+  /** Per array, the index of its folder in `folders`. */
+  readonly folderOf: Uint32Array;
   /** Per array, {@linkcode FSYNC} and {@linkcode REPLACE} bits. */
   readonly flags: Uint8Array;
 }
@@ -81,7 +91,7 @@ const FSYNC = 1;
 const REPLACE = 2;
 
 /** `allocatedBy` as a number in a reply; 0 for an array that failed. */
-const ALLOCATED_BY: readonly (CreateResult["allocatedBy"] | null)[] = [
+const ALLOCATED_BY: readonly (WriteResult["allocatedBy"] | null)[] = [
   null,
   "fallocate",
   "zeros",
@@ -98,8 +108,8 @@ interface BatchReply {
   readonly written: BigUint64Array;
   readonly reserved: BigUint64Array;
   readonly durations: Float64Array;
-  /** `changedFolders`, or `null` where it is just the target's folder (nearly always). */
-  readonly folders: readonly (readonly string[] | null)[];
+  /** The folders whose entries changed in this batch. */
+  readonly changed: readonly string[];
   readonly errors: readonly {
     readonly index: number;
     readonly code: ErrorCode;
@@ -133,7 +143,22 @@ interface Writer {
   /** Batches sent and not answered, by id. */
   readonly batches: Map<number, Slice>;
   alive: boolean;
+  /**
+   * Whether the worker listens: it says so once its module has loaded. A message sent before
+   * may be lost (Bun drops those that arrive while the module is still loading).
+   */
+  ready: boolean;
+  /** Gives up on a worker that never says it is ready. */
+  readyTimer?: ReturnType<typeof setTimeout>;
+  /** Resolves the wait of `close` for the worker to let its folders go. */
+  closed?: () => void;
 }
+
+/** How long `close` waits for a worker to close its folders before it stops the thread. */
+const CLOSE_WAIT_MS = 2000;
+
+/** How long a worker may take to load before its arrays go to the others. */
+const READY_WAIT_MS = 20_000;
 
 /** Batches a worker holds at once: one being written, one ready to start. */
 const BATCHES_IN_FLIGHT = 2;
@@ -144,6 +169,8 @@ const MAX_BATCH = 128;
 export class WriterPool {
   readonly #writers: Writer[];
   readonly #onLost: ((why: string) => void) | undefined;
+  /** Folders whose entries the workers changed. */
+  readonly #changed = new Set<string>();
   /** Slices not yet sent, in order. */
   readonly #queue: Slice[] = [];
   /** Items in `#queue`. */
@@ -155,13 +182,14 @@ export class WriterPool {
    *
    * @param threads How many workers, `>= 1`.
    * @param onLost Told why, when a worker fails (to load, or later).
-   * @param module The module the workers load; this one unless a test gives another.
+   * @param module The module the workers load: one that calls {@linkcode serveWriterThread}
+   *   in a worker thread. @default {@linkcode WRITER_THREAD}
    * @throws {TypeError} `threads` is not an integer `>= 1`.
    */
   constructor(
     threads: number,
     onLost?: (why: string) => void,
-    module: URL = new URL(import.meta.url),
+    module: URL = WRITER_THREAD,
   ) {
     if (!Number.isSafeInteger(threads) || threads < 1) {
       throw new TypeError(
@@ -170,7 +198,33 @@ export class WriterPool {
     }
     this.#onLost = onLost;
     this.#writers = Array.from({ length: threads }, () => this.#spawn(module));
+    lastCleanups.add(this.#removeTemps);
   }
+
+  /**
+   * Removes the temporary files the workers may be writing, for a process about to exit at
+   * once: those of this process in the folders of the batches in flight.
+   */
+  readonly #removeTemps = (platform: Platform): void => {
+    const host = tempHostTag();
+    for (const folder of this.busyFolders) {
+      let names: string[];
+      try {
+        names = platform.readdir(folder).map((e) => e.name);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const temp = parseTempName(name);
+        if (temp?.host !== host || temp.pid !== process.pid) continue;
+        try {
+          platform.removeFile(`${folder}/${name}`);
+        } catch {
+          // Linked and removed meanwhile.
+        }
+      }
+    }
+  };
 
   #spawn(module: URL): Writer {
     const writer: Writer = {
@@ -180,15 +234,37 @@ export class WriterPool {
       }),
       batches: new Map(),
       alive: true,
+      ready: false,
     };
+    writer.readyTimer = setTimeout(() => {
+      if (!writer.ready && writer.alive) {
+        this.#lost(writer, `it did not start within ${READY_WAIT_MS / 1000} s`);
+        void writer.thread.terminate();
+      }
+    }, READY_WAIT_MS);
+    (writer.readyTimer as { unref?: () => void }).unref?.();
     return writer;
   }
 
-  #answer(writer: Writer, reply: BatchReply): void {
+  #answer(
+    writer: Writer,
+    reply: BatchReply | { tag: typeof TAG; type: "closed" | "ready" },
+  ): void {
     if (reply?.tag !== TAG) return;
+    if ("type" in reply) {
+      if (reply.type === "ready") {
+        writer.ready = true;
+        clearTimeout(writer.readyTimer);
+        this.#pump();
+      } else {
+        writer.closed?.();
+      }
+      return;
+    }
     const slice = writer.batches.get(reply.id);
     if (slice === undefined) return;
     writer.batches.delete(reply.id);
+    for (const folder of reply.changed) this.#changed.add(folder);
     const errors = new Map(reply.errors.map((e) => [e.index, e]));
     for (let i = 0; i < slice.end - slice.start; i++) {
       const index = slice.start + i;
@@ -203,14 +279,12 @@ export class WriterPool {
         settle(slice.group, index, { kind: "failed", error, durationMs, retried });
         continue;
       }
-      const item = slice.group.items[index] as PoolItem;
       settle(slice.group, index, {
         kind: "written",
         result: {
           allocatedBy,
           bytesWritten: reply.written[i] ?? 0n,
           bytesReserved: reply.reserved[i] ?? 0n,
-          changedFolders: reply.folders[i] ?? [folderOf(item.target)],
         },
         durationMs,
       });
@@ -220,7 +294,9 @@ export class WriterPool {
 
   /** A worker failed: what it held goes to the others, or is lost when none is left. */
   #lost(writer: Writer, why: string): void {
+    if (!writer.alive) return;
     writer.alive = false;
+    clearTimeout(writer.readyTimer);
     this.#onLost?.(why);
     // An array the worker was writing may have been written; the caller's re-check of a
     // target that exists tells, as for a race with another run.
@@ -243,14 +319,30 @@ export class WriterPool {
     }
   }
 
+  /** The folders whose entries the workers changed so far (the caller syncs them). */
+  get changedFolders(): string[] {
+    return [...this.#changed];
+  }
+
+  /** The folders of the batches the workers hold now: where their temporary files may be. */
+  get busyFolders(): string[] {
+    const busy = new Set<string>();
+    for (const writer of this.#writers) {
+      for (const { group, start, end } of writer.batches.values()) {
+        for (let i = start; i < end; i++) busy.add((group.items[i] as PoolItem).folder);
+      }
+    }
+    return [...busy];
+  }
+
   /** Whether a worker is still running: when none is, {@linkcode writeEach} reports all `lost`. */
   get alive(): boolean {
     return this.#writers.some((w) => w.alive);
   }
 
   /**
-   * Creates the files of many arrays on the workers, like `createArrayFile` with
-   * `syncFolder: false`, in batches, and tells `done` what became of each as it is known.
+   * Creates the files of many arrays on the workers, like `writeArrayFile`, in batches, and
+   * tells `done` what became of each as it is known.
    *
    * @param items The arrays.
    * @param done Told, once per item, its index in `items` and its outcome.
@@ -277,7 +369,7 @@ export class WriterPool {
 
   /** Sends queued items to the workers that have room for a batch. */
   #pump(): void {
-    const live = this.#writers.filter((w) => w.alive);
+    const live = this.#writers.filter((w) => w.alive && w.ready);
     for (const writer of live) {
       while (writer.batches.size < BATCHES_IN_FLIGHT && this.#queued > 0) {
         const size = Math.min(
@@ -325,9 +417,23 @@ export class WriterPool {
 
   /** Stops every worker. Call it once no write is pending. */
   async close(): Promise<void> {
-    await Promise.all(this.#writers.map((w) => {
+    lastCleanups.delete(this.#removeTemps);
+    await Promise.all(this.#writers.map(async (w) => {
+      clearTimeout(w.readyTimer);
+      if (w.alive && w.ready) {
+        // The folders a worker opened are descriptors of the whole process: they outlive the
+        // thread unless it closes them.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+          w.closed = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          w.thread.post({ tag: TAG, type: "close" });
+        });
+      }
       w.alive = false;
-      return w.thread.terminate();
+      await w.thread.terminate();
     }));
   }
 }
@@ -342,11 +448,16 @@ function batchMessage(id: number, slice: Slice): BatchMessage {
   const count = slice.end - slice.start;
   const layouts: WritableLayout[] = [];
   const indexOf = new Map<WritableLayout, number>();
-  const targets = new Array<string>(count);
+  const folders: string[] = [];
+  const folderIndex = new Map<string, number>();
+  const names = new Array<string>(count);
+  const labels = new Array<string>(count);
   const layoutOf = new Uint16Array(count);
+  const folderOf = new Uint32Array(count);
   const flags = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    const { target, layout, fsync, replace } = slice.group.items[slice.start + i] as PoolItem;
+    const item = slice.group.items[slice.start + i] as PoolItem;
+    const { layout } = item;
     let index = indexOf.get(layout);
     if (index === undefined) {
       index = layouts.push({
@@ -359,30 +470,62 @@ function batchMessage(id: number, slice: Slice): BatchMessage {
       }) - 1;
       indexOf.set(layout, index);
     }
-    targets[i] = target;
+    let folder = folderIndex.get(item.folder);
+    if (folder === undefined) {
+      folder = folders.push(item.folder) - 1;
+      folderIndex.set(item.folder, folder);
+    }
+    names[i] = item.name;
+    labels[i] = item.label;
     layoutOf[i] = index;
-    flags[i] = (fsync ? FSYNC : 0) | (replace ? REPLACE : 0);
+    folderOf[i] = folder;
+    flags[i] = (item.fsync ? FSYNC : 0) | (item.replace ? REPLACE : 0);
   }
-  return { tag: TAG, type: "batch", id, layouts, targets, layoutOf, flags };
+  return {
+    tag: TAG,
+    type: "batch",
+    id,
+    layouts,
+    folders,
+    names,
+    labels,
+    layoutOf,
+    folderOf,
+    flags,
+  };
 }
 
-/** The worker's side: serves batches until the pool terminates the thread. */
-function serve(): void {
+/**
+ * The module writer threads load by default: `writer_thread.ts` beside this file in the
+ * sources, `writer_thread.mjs` beside the bundle this code is built into.
+ */
+export const WRITER_THREAD: URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./writer_thread.ts" : "./writer_thread.mjs",
+  import.meta.url,
+);
+
+/**
+ * Serves the requests of a pool, when this code runs in a worker thread a pool started (it
+ * does nothing elsewhere): the whole life of a writer thread. Call it from the module the
+ * pool's workers load.
+ */
+export function serveWriterThread(): void {
   const link = parentLink();
   if (link === null) return;
   // Loaded (and its libc bound) while the parent still checks the plan. A failure here is
   // answered array by array, where `platform` is awaited; the warm-up itself never throws.
   const platform = loadPlatform();
-  platform.then((p) => p.fileLinker?.()).catch(() => {});
+  platform.then((p) => p.linkUnnamed).catch(() => {});
   const controller = new AbortController();
+  let context: { folders: FolderCache; buffers: PatternBuffers } | undefined;
   const write = async (message: BatchMessage) => {
-    const count = message.targets.length;
+    const count = message.names.length;
     const how = new Uint8Array(count);
     const written = new BigUint64Array(count);
     const reserved = new BigUint64Array(count);
     const durations = new Float64Array(count);
-    const folders = new Array<readonly string[] | null>(count).fill(null);
     const errors: { index: number; code: ErrorCode; message: string }[] = [];
+    let folders: FolderCache | undefined;
     for (let i = 0; i < count; i++) {
       const started = performance.now();
       try {
@@ -390,24 +533,37 @@ function serve(): void {
           throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
         }
         const layout = message.layouts[message.layoutOf[i] as number];
-        if (layout === undefined) throw new NpyallocError("E_IO", "A batch without its layout");
+        const folder = message.folders[message.folderOf[i] as number];
+        if (layout === undefined || folder === undefined) {
+          throw new NpyallocError("E_IO", "A batch without its layout or folder");
+        }
+        const p = await platform;
+        context ??= { folders: new FolderCache(p), buffers: new PatternBuffers(1) };
+        folders = context.folders;
         const flags = message.flags[i] as number;
-        const result = await createArrayFile(message.targets[i] as string, layout, await platform, {
+        const result = await writeArrayFile({
+          folder,
+          name: message.names[i] as string,
+          label: message.labels[i] as string,
+          layout,
           fsync: (flags & FSYNC) !== 0,
-          syncFolder: false,
           replace: (flags & REPLACE) !== 0,
+        }, {
+          platform: p,
+          folders: context.folders,
+          buffers: context.buffers,
           signal: controller.signal,
         });
         how[i] = ALLOCATED_BY.indexOf(result.allocatedBy);
         written[i] = result.bytesWritten;
         reserved[i] = result.bytesReserved;
-        if (result.changedFolders.length !== 1) folders[i] = result.changedFolders;
       } catch (err) {
         const error = toNpyallocError(err);
         errors.push({ index: i, code: error.code, message: error.message });
       }
       durations[i] = performance.now() - started;
     }
+    const changed = folders?.takeChanged() ?? [];
     const reply: BatchReply = {
       tag: TAG,
       id: message.id,
@@ -415,7 +571,7 @@ function serve(): void {
       written,
       reserved,
       durations,
-      folders,
+      changed,
       errors,
     };
     link.post(reply);
@@ -423,11 +579,15 @@ function serve(): void {
   // Batches are written one after the other, in the order they came.
   let done = Promise.resolve();
   link.onMessage((data) => {
-    const message = data as BatchMessage | { tag?: unknown; type: "abort" } | null;
+    const message = data as BatchMessage | { tag?: unknown; type: "abort" | "close" } | null;
     if (message?.tag !== TAG) return;
     if (message.type === "abort") controller.abort(new Error("Interrupted"));
-    else done = done.then(() => write(message));
+    else if (message.type === "close") {
+      done = done.then(() => {
+        context?.folders.close();
+        link.post({ tag: TAG, type: "closed" });
+      });
+    } else done = done.then(() => write(message as BatchMessage));
   });
+  link.post({ tag: TAG, type: "ready" });
 }
-
-serve();

@@ -43,5 +43,6 @@ export {
   reportPathWarning,
   selectShard,
   type ShardPart,
+  type ShardReport,
   splitDigest,
 } from "./select.ts";

@@ -9,9 +9,26 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { exactNumber } from "../json.ts";
 import type { ManifestArray } from "../manifest/types.ts";
-import type { ShardReport } from "../report/report.ts";
 import { splitShards } from "./assign.ts";
-import type { ShardSelection } from "./source.ts";
+import type { ShardSelection, ShardSource } from "./source.ts";
+
+/** Which shard of a sharded run a report covers: its `shard` object. */
+export interface ShardReport {
+  readonly index: number;
+  readonly count: number;
+  /** Arrays in the whole manifest, across all shards. */
+  readonly arrays_total: number;
+  /** Bytes of this shard's files (header and data). */
+  readonly bytes?: number | bigint;
+  /** Bytes of every file of the manifest, across all shards. */
+  readonly bytes_total?: number | bigint;
+  /** The largest shard's bytes over the mean of all shards: 1 is a perfect split. */
+  readonly imbalance?: number;
+  /** SHA-256 of the split's input (every array's path and size): equal in every shard. */
+  readonly split_sha256?: string;
+  /** Where K and N came from. */
+  readonly source?: ShardSource;
+}
 
 /** Shard K of a manifest. */
 export interface ShardPart {

@@ -15,9 +15,10 @@ export interface ArraySpec {
 }
 
 /**
- * A ManifestArray as the loader would produce it, built by hand.
+ * A ManifestArray as the loader would produce it, built by hand (its folder taken as real: no
+ * symbolic links on the way).
  *
- * @param root The manifest's root folder.
+ * @param root The manifest's root folder, without symbolic links.
  * @param rel The array's path below it, `/`-separated.
  * @param spec Shape, dtype, order, fill, allocation.
  * @returns The array.
@@ -34,9 +35,11 @@ export function manifestArray(root: string, rel: string, spec: ArraySpec): Manif
     allocation,
     ...(spec.fill === undefined ? {} : { fill: spec.fill }),
   });
+  const target = path.join(root, ...rel.split("/"));
   return {
     path: rel,
-    target: path.join(root, ...rel.split("/")),
+    target,
+    real: { folder: path.dirname(target), name: path.basename(target) },
     shape,
     dtype,
     order,

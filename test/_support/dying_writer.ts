@@ -1,7 +1,7 @@
 // A writer thread that writes (and names) the files of its first batch, then dies instead of
-// answering: the run must tell those files apart from files of another run. The pool's module
-// is imported statically, so that it listens before any message arrives.
-import "../../src/run/writer_pool.ts";
+// answering: the run must tell those files apart from files of another run. The writer thread
+// module is imported statically, so that it listens before any message arrives.
+import "../../src/run/writer_thread.ts";
 
 const scope = globalThis as unknown as { postMessage(message: unknown): void };
 scope.postMessage = () => {

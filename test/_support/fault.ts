@@ -1,103 +1,17 @@
 /**
- * Helpers of the fault tests: the real CLI as a child process that can be
- * stopped, killed or interrupted; waiting for something on disk; checking that
- * every file at a target is a complete .npy file holding its fill; a seeded
- * random generator.
+ * Helpers of the fault tests: signals for CLI processes (started with `cli.ts`); waiting for
+ * something on disk; checking that every file at a target is a complete .npy file holding its
+ * fill; temporary files of runs; a seeded random generator.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
-import type { Report } from "../../src/report/report.ts";
-import { TEMP_SUFFIX } from "../../src/run/write_file.ts";
-
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli.ts");
-
-/** How a CLI process ended. */
-export interface CliExit {
-  readonly status: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** When it ended (`performance.now()`). */
-  readonly endedAt: number;
-}
-
-/** A running CLI process. */
-export interface CliProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Resolves when the process has exited and its output is read. */
-  readonly exited: Promise<CliExit>;
-}
-
-/** Options of {@linkcode startCli}. */
-export interface StartOptions {
-  readonly cwd?: string;
-  readonly env?: Record<string, string>;
-  /**
-   * Run the CLI as this user and group (via `setpriv`), e.g. 65534 for nobody. Needs root.
-   */
-  readonly asUser?: number;
-}
-
-/**
- * The argument vector that runs `npyalloc <args>` with the runtime running the tests.
- *
- * @param args Command-line arguments.
- * @returns The program and its arguments.
- */
-export function cliCommand(args: readonly string[]): [string, string[]] {
-  const isDeno = "Deno" in globalThis;
-  return [process.execPath, isDeno ? ["run", "-A", CLI, ...args] : [CLI, ...args]];
-}
-
-/**
- * Starts `npyalloc <args>` as a child process, without waiting for it.
- *
- * @param args Command-line arguments.
- * @param options Working folder, environment, user.
- * @returns The process and a promise of its exit.
- */
-export function startCli(args: readonly string[], options: StartOptions = {}): CliProcess {
-  let [program, argv] = cliCommand(args);
-  if (options.asUser !== undefined) {
-    const id = String(options.asUser);
-    argv = [`--reuid=${id}`, `--regid=${id}`, "--clear-groups", program, ...argv];
-    program = "setpriv";
-  }
-  const child = spawn(program, argv, {
-    cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr?.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const exited = new Promise<CliExit>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status, signal) => {
-      resolve({ status, signal, stdout, stderr, endedAt: performance.now() });
-    });
-  });
-  assert.ok(child.pid !== undefined, "the CLI did not start");
-  return { child, pid: child.pid, exited };
-}
-
-/**
- * Runs `npyalloc <args>` to the end.
- *
- * @param args Command-line arguments.
- * @param options Working folder, environment, user.
- * @returns How it ended.
- */
-export function runCli(args: readonly string[], options: StartOptions = {}): Promise<CliExit> {
-  return startCli(args, options).exited;
-}
+import { TEMP_SUFFIX } from "../../src/run/_temp_name.ts";
+import type { CliProcess } from "./cli.ts";
+import { listFiles } from "./temp.ts";
 
 /**
  * Sends `signal` to a CLI process with `process.kill`. (Deno's `ChildProcess.kill` makes the
@@ -144,27 +58,13 @@ export async function waitFor(
 }
 
 /**
- * Every file below `dir` (not folders), relative with `/` separators, sorted.
- *
- * @param dir A folder.
- * @returns Relative paths.
- */
-export function filesBelow(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => fs.lstatSync(path.join(dir, f)).isFile())
-    .map((f) => f.split(path.sep).join("/"))
-    .sort();
-}
-
-/**
  * The temporary files below `dir`.
  *
  * @param dir A folder.
  * @returns Relative paths of files ending in `.npyalloc-tmp`.
  */
 export function tempFilesBelow(dir: string): string[] {
-  return filesBelow(dir).filter((f) => f.endsWith(TEMP_SUFFIX));
+  return listFiles(dir).filter((f) => f.endsWith(TEMP_SUFFIX));
 }
 
 /**
@@ -220,16 +120,6 @@ function realDir(dir: string): string {
     }
     if (existing === path.dirname(existing)) return resolved;
   }
-}
-
-/**
- * Reads a report file.
- *
- * @param file The report.
- * @returns The parsed report.
- */
-export function readReport(file: string): Report {
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Report;
 }
 
 /**

@@ -13,15 +13,15 @@ import { tempDir } from "./temp.ts";
  * @param fn Gets the manifest path and its folder.
  * @returns What `fn` returns.
  */
-export function withManifest<T>(
+export async function withManifest<T>(
   text: string | string[],
-  fn: (file: string, dir: string) => T,
-): T {
+  fn: (file: string, dir: string) => Promise<T> | T,
+): Promise<T> {
   const { dir, remove } = tempDir("manifest");
   try {
     const file = path.join(dir, "m.yaml");
     fs.writeFileSync(file, Array.isArray(text) ? text.join("\n") + "\n" : text);
-    return fn(file, dir);
+    return await fn(file, dir);
   } finally {
     remove();
   }
@@ -35,9 +35,9 @@ export function withManifest<T>(
  * @param options Load options.
  * @returns One string per problem, in the error's order.
  */
-export function problemsOf(file: string, options: LoadOptions = {}): string[] {
+export async function problemsOf(file: string, options: LoadOptions = {}): Promise<string[]> {
   try {
-    loadManifest(file, options);
+    await loadManifest(file, options);
   } catch (err) {
     assert.ok(err instanceof ManifestError, `expected a ManifestError, got ${err}`);
     assert.equal(err.code, "E_MANIFEST");
@@ -56,7 +56,10 @@ export function problemsOf(file: string, options: LoadOptions = {}): string[] {
  * @param options Load options.
  * @returns One string per problem.
  */
-export function problemsOfText(text: string | string[], options: LoadOptions = {}): string[] {
+export function problemsOfText(
+  text: string | string[],
+  options: LoadOptions = {},
+): Promise<string[]> {
   return withManifest(text, (file) => problemsOf(file, options));
 }
 
@@ -67,6 +70,9 @@ export function problemsOfText(text: string | string[], options: LoadOptions = {
  * @param options Load options.
  * @returns The loaded manifest (its folder is already removed).
  */
-export function loadText(text: string | string[], options: LoadOptions = {}): LoadedManifest {
+export function loadText(
+  text: string | string[],
+  options: LoadOptions = {},
+): Promise<LoadedManifest> {
   return withManifest(text, (file) => loadManifest(file, options));
 }

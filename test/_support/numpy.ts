@@ -37,3 +37,14 @@ export function runPython(script: string, input = ""): string {
 export function runPythonJson<T>(script: string, input = ""): T {
   return JSON.parse(runPython(script, input)) as T;
 }
+
+/**
+ * Runs a Python script that reads one JSON document on standard input and prints one.
+ *
+ * @param script Python source: `json.load(sys.stdin)` gives `input`.
+ * @param input Any JSON value.
+ * @returns The parsed JSON the script printed.
+ */
+export function pythonJson(script: string, input: unknown): unknown {
+  return runPythonJson(script, JSON.stringify(input));
+}

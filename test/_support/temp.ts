@@ -51,7 +51,8 @@ export function manifestFolders(base: string): (text: string) => { dir: string; 
 }
 
 /**
- * Every file below `dir` (none when it does not exist), `/`-separated, sorted.
+ * Every regular file below `dir` (none when it does not exist; symbolic links are not
+ * followed), relative with `/` separators, sorted.
  *
  * @param dir The folder.
  * @returns The relative paths.
@@ -59,7 +60,7 @@ export function manifestFolders(base: string): (text: string) => { dir: string; 
 export function listFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .filter((f) => fs.lstatSync(path.join(dir, f)).isFile())
     .map((f) => f.split(path.sep).join("/"))
     .sort();
 }

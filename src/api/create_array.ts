@@ -1,22 +1,19 @@
 /**
- * One array, from a plain description to a file on disk: the library's
- * counterpart of `npyalloc create`.
+ * One array, from a plain description to a file on disk: the library's counterpart of
+ * `npyalloc create`, through the same engine (space and inode check, conflict check, atomic
+ * writer, pinned folder, signal).
  *
  * @module
  */
 
-import { type DType, type DTypeSpec, parseDType } from "../npy/dtype.ts";
+import { NpyallocError } from "../errors.ts";
+import { createOne } from "../engine/create.ts";
+import type { DType, DTypeSpec } from "../npy/dtype.ts";
 import type { FillValue } from "../npy/fill.ts";
-import {
-  type Allocation,
-  type ArrayLayout,
-  type HeaderVersion,
-  layoutArray,
-  type Order,
-} from "../npy/layout.ts";
+import type { Allocation, ArrayLayout, HeaderVersion, Order } from "../npy/layout.ts";
 import { loadPlatform } from "../platform/mod.ts";
 import type { Platform } from "../platform/platform.ts";
-import { createArrayFile, type CreateResult } from "./write_file.ts";
+import type { AllocatedBy } from "../run/write_file.ts";
 
 /** What {@linkcode createArray} makes. */
 export interface ArraySpec {
@@ -47,26 +44,29 @@ export interface CreateArrayOptions {
 }
 
 /** What {@linkcode createArray} did. */
-export interface CreatedArray extends CreateResult {
+export interface CreatedArray {
   /** The array's header, sizes and fill bytes. */
   readonly layout: ArrayLayout;
-}
-
-function isDType(value: DTypeSpec | DType): value is DType {
-  return typeof value === "object" && !Array.isArray(value);
+  /** How the data was laid out. */
+  readonly allocatedBy: AllocatedBy;
+  /** Bytes written with write(2): the header, plus the data unless reserved or sparse. */
+  readonly bytesWritten: bigint;
+  /** Bytes reserved with fallocate(2). */
+  readonly bytesReserved: bigint;
 }
 
 /**
  * Creates one `.npy` file, byte for byte what `np.save(path, np.full(shape, fill, dtype,
  * order))` writes, without building the array in memory. The file appears complete or not at
- * all; parent folders are created.
+ * all; parent folders are created; the space and inodes it needs are checked first.
  *
  * @param path Where the file goes.
  * @param spec Shape, dtype, order, fill, allocation, header version.
  * @param options fsync, replace, abort, platform.
  * @returns The layout and how the data was laid out.
  * @throws {NpyallocError} `E_DTYPE`, `E_SHAPE`, `E_FILL`, `E_ALLOCATION`, `E_HEADER` for a spec
- *   that cannot work; `E_EXISTS` when the file exists; OS errors (`E_NO_SPACE`, ...).
+ *   that cannot work; `E_EXISTS` when the file exists; `E_NO_SPACE`/`E_NO_INODES` when it cannot
+ *   fit; other OS errors while writing; `E_INTERRUPTED`.
  *
  * @example
  * ```ts
@@ -94,20 +94,28 @@ export async function createArray(
     }
     return BigInt(d);
   });
-  const dtypeSpec = spec.dtype ?? "float64";
-  const layout = layoutArray({
+  const result = await createOne({
+    file: path,
     shape,
-    dtype: isDType(dtypeSpec) ? dtypeSpec : parseDType(dtypeSpec),
+    dtype: spec.dtype ?? "float64",
     ...(spec.order === undefined ? {} : { order: spec.order }),
     ...(spec.fill === undefined ? {} : { fill: spec.fill }),
     ...(spec.allocation === undefined ? {} : { allocation: spec.allocation }),
     ...(spec.headerVersion === undefined ? {} : { headerVersion: spec.headerVersion }),
-  });
-  const platform = options.platform ?? await loadPlatform();
-  const result = await createArrayFile(path, layout, platform, {
+    ...(options.replace === undefined ? {} : { force: options.replace }),
     ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
-    ...(options.replace === undefined ? {} : { replace: options.replace }),
+  }, {
+    platform: options.platform ?? await loadPlatform(),
+    env: {},
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { ...result, layout };
+  if (result.exitCode !== 0 || result.layout === null || result.allocatedBy === null) {
+    throw result.error ?? new NpyallocError("E_IO", `Cannot create '${path}'`);
+  }
+  return {
+    layout: result.layout,
+    allocatedBy: result.allocatedBy,
+    bytesWritten: result.bytesWritten,
+    bytesReserved: result.bytesReserved,
+  };
 }

@@ -1,13 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Progress } from "../src/run/progress.ts";
+import { Progress } from "../src/cli/progress.ts";
+import type { ArrayStatus } from "../src/run/execute.ts";
 
 function recorder(): { out: string[]; write(text: string): void } {
   const out: string[] = [];
   return { out, write: (text: string) => void out.push(text) };
 }
 
-const done = (path: string, status = "created", error: string | null = null) => ({
+const done = (path: string, status: ArrayStatus = "created", error: string | null = null) => ({
   path,
   status,
   fileBytes: 1024n * 1024n,
@@ -17,10 +18,16 @@ const done = (path: string, status = "created", error: string | null = null) => 
   uncountedBytes: 0n,
 });
 
+/** A progress display that has been told the run's totals. */
+function withTotals(p: Progress, totals: { files: number; bytes: bigint }): Progress {
+  p.begin(totals);
+  return p;
+}
+
 describe("progress", () => {
   test("outside a terminal: one line per finished array", () => {
     const r = recorder();
-    const p = new Progress("lines", r.write, { files: 2, bytes: 2n * 1024n * 1024n });
+    const p = withTotals(new Progress("lines", r.write), { files: 2, bytes: 2n * 1024n * 1024n });
     p.bytes(1024);
     p.finished(done("a.npy"));
     p.finished(done("b.npy", "failed", "Cannot write 'b.npy': no space left on device (ENOSPC)"));
@@ -34,9 +41,12 @@ describe("progress", () => {
   test("on a terminal: one live line with files, bytes, throughput and ETA, at most 10 redraws a second", () => {
     const r = recorder();
     let now = 0;
-    const p = new Progress("live", r.write, { files: 4, bytes: 4n * 1024n * 1024n }, {
-      now: () => now,
-    });
+    const p = withTotals(
+      new Progress("live", r.write, {
+        now: () => now,
+      }),
+      { files: 4, bytes: 4n * 1024n * 1024n },
+    );
     now = 1000;
     p.bytes(1024 * 1024);
     assert.equal(r.out.at(-1), "\r\u001b[2K0/4 files, 1.0 MiB / 4.0 MiB, 1.0 MiB/s, ETA 3s");
@@ -58,7 +68,7 @@ describe("progress", () => {
 
   test("colour only when asked, for status words", () => {
     const r = recorder();
-    new Progress("lines", r.write, { files: 1, bytes: 0n }, { color: true }).finished(
+    withTotals(new Progress("lines", r.write, { color: true }), { files: 1, bytes: 0n }).finished(
       done("a.npy"),
     );
     assert.equal(r.out[0], "\u001b[32mcreated\u001b[0m a.npy (1.0 MiB, reserved, 3 ms)\n");
@@ -66,7 +76,7 @@ describe("progress", () => {
 
   test("quiet prints nothing", () => {
     const r = recorder();
-    const p = new Progress("quiet", r.write, { files: 1, bytes: 10n });
+    const p = withTotals(new Progress("quiet", r.write), { files: 1, bytes: 10n });
     p.bytes(10);
     p.finished(done("a.npy"));
     p.close();
