@@ -41,6 +41,7 @@ import {
   resolveShard,
   selectShard,
   type ShardSelection,
+  WHOLE_MANIFEST_WARNING,
 } from "../shard/mod.ts";
 import { parseCommandArgs, stringOption } from "./_args.ts";
 import { formatBytes } from "../format.ts";
@@ -55,9 +56,10 @@ const RUN_OPTIONS = `Options:
                           stand for K and N (default npyalloc-report.json beside the manifest,
                           npyalloc-report.shard-K-of-N.json for a shard)
       --shard K/N|auto    only shard K of N (0 <= K < N) of the arrays, split by bytes; auto
-                          reads SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX),
-                          else SLURM_PROCID with SLURM_NTASKS, else NPYALLOC_SHARD=K/N, else
-                          runs the whole manifest
+                          reads K and N from a Slurm job array or srun tasks, a Grid Engine or
+                          LSF array job, an AWS Batch array job, Google Cloud Batch, a
+                          Kubernetes Indexed Job (with NPYALLOC_SHARD_COUNT) or
+                          NPYALLOC_SHARD=K/N, else runs the whole manifest
       --dry-run           plan and check space, write nothing but the report (run only)
       --force             replace existing files whose header or size differs from the manifest
       --var NAME=VALUE    set or override a manifest variable (repeatable)
@@ -290,10 +292,7 @@ export async function runCommand(
           `(split imbalance ${part.info.imbalance}: largest shard / mean)\n`,
       );
     } else if (s.shardAutoWhole) {
-      warnings.push(
-        "--shard auto: no Slurm job array, Slurm task or NPYALLOC_SHARD in the environment: " +
-          "running the whole manifest",
-      );
+      warnings.push(WHOLE_MANIFEST_WARNING);
     }
     // Writer threads take tens of milliseconds to start: they do while the plan is checked.
     if (!s.dryRun) {

@@ -114,8 +114,20 @@ export interface ShardReport {
   readonly imbalance?: number;
   /** SHA-256 of the split's input (every array's path and size): equal in every shard. */
   readonly split_sha256?: string;
-  /** Where K and N came from. */
-  readonly source?: "option" | "SLURM_ARRAY_TASK_ID" | "SLURM_PROCID" | "NPYALLOC_SHARD";
+  /**
+   * Where K and N came from: `--shard K/N` (`option`), or the variable `--shard auto` took the
+   * index from (docs/sharding.md).
+   */
+  readonly source?:
+    | "option"
+    | "SLURM_ARRAY_TASK_ID"
+    | "SLURM_PROCID"
+    | "SGE_TASK_ID"
+    | "LSB_JOBINDEX"
+    | "AWS_BATCH_JOB_ARRAY_INDEX"
+    | "BATCH_TASK_INDEX"
+    | "JOB_COMPLETION_INDEX"
+    | "NPYALLOC_SHARD";
 }
 
 /** Counts over `arrays`. */
