@@ -4,12 +4,16 @@
  * Batch, Kubernetes Indexed Jobs, NPYALLOC_SHARD) in their order, with one clear line for every
  * inconsistent value; and where the report of a shard goes.
  */
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { NpyallocError } from "../src/errors.ts";
+import { runCliProcess } from "./_support/cli.ts";
+import { assertValidReport, readReport } from "./_support/report.ts";
+import { tempDir } from "./_support/temp.ts";
 import {
   reportPath,
   reportPathWarning,
@@ -499,6 +503,90 @@ describe("--shard auto: precedence", () => {
     const schema = JSON.parse(fs.readFileSync(SCHEMA, "utf8"));
     const source = schema.properties.shard.oneOf[1].properties.source;
     assert.deepEqual(source.enum, [...SHARD_SOURCES]);
+  });
+});
+
+describe("npyalloc plan --shard auto under each engine", () => {
+  const { dir, remove } = tempDir("shard-source");
+  after(remove);
+  fs.writeFileSync(
+    path.join(dir, "m.yaml"),
+    'version: 1\nroot: out\narrays:\n  - path: "a-{i}.npy"\n' +
+      '    foreach: { i: { range: [0, 12] } }\n    shape: ["{i}", 8]\n    dtype: float64\n',
+  );
+  /** Every variable any engine reads, blank (as good as unset), so that only the case's count. */
+  const blank = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => /^(SLURM_|SGE_TASK_|LSB_JOBINDEX|AWS_BATCH_|BATCH_TASK_|NPYALLOC_)/.test(k))
+      .concat("JOB_COMPLETION_INDEX")
+      .map((k) => [k, ""]),
+  );
+  const plan = (env: Record<string, string>) =>
+    runCliProcess(["plan", "m.yaml", "--shard", "auto", "-r", "r/{shard}-of-{count}.json"], {
+      cwd: dir,
+      env: { ...blank, ...env },
+    });
+  const SLOW = { timeout: 120_000 };
+
+  test("the report names the engine, and the task says how K and N were found", SLOW, () => {
+    const cases: [Record<string, string>, string, string][] = [
+      [sge(6, 2, 8, 2) as Record<string, string>, "SGE_TASK_ID", "SGE_TASK_ID=6 in 2..8 by 2"],
+      [
+        { LSB_JOBINDEX: "3", LSB_JOBINDEX_END: "4", LSB_JOBINDEX_STEP: "1" },
+        "LSB_JOBINDEX",
+        "LSB_JOBINDEX=3 in 1..4",
+      ],
+      [
+        { AWS_BATCH_JOB_ARRAY_INDEX: "2", AWS_BATCH_JOB_ARRAY_SIZE: "4" },
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        "AWS_BATCH_JOB_ARRAY_INDEX=2 of AWS_BATCH_JOB_ARRAY_SIZE=4",
+      ],
+      [
+        { BATCH_TASK_INDEX: "2", BATCH_TASK_COUNT: "4" },
+        "BATCH_TASK_INDEX",
+        "BATCH_TASK_INDEX=2 of BATCH_TASK_COUNT=4",
+      ],
+      [
+        { JOB_COMPLETION_INDEX: "2", NPYALLOC_SHARD_COUNT: "4" },
+        "JOB_COMPLETION_INDEX",
+        "JOB_COMPLETION_INDEX=2 of NPYALLOC_SHARD_COUNT=4",
+      ],
+    ];
+    for (const [env, source, origin] of cases) {
+      fs.rmSync(path.join(dir, "r"), { recursive: true, force: true });
+      const run = plan(env);
+      assert.equal(run.status, 0, run.stderr);
+      assert.ok(run.stderr.includes(`npyalloc: shard 2 of 4 (${origin}): `), run.stderr);
+      const report = readReport(path.join(dir, "r", "2-of-4.json"));
+      assertValidReport(report);
+      assert.deepEqual([report.shard?.index, report.shard?.count, report.shard?.source], [
+        2,
+        4,
+        source,
+      ]);
+    }
+  });
+
+  test("inconsistent variables are exit 2 with one line, and no report", SLOW, () => {
+    const cases: [Record<string, string>, string][] = [
+      [SGE_PLAIN_JOB, "SGE_TASK_ID='undefined': this Grid Engine job is not an array job"],
+      [{ LSB_JOBINDEX: "0" }, "LSB_JOBINDEX=0: this LSF job is not a job array"],
+      [
+        { AWS_BATCH_JOB_ARRAY_INDEX: "4", AWS_BATCH_JOB_ARRAY_SIZE: "4" },
+        "AWS_BATCH_JOB_ARRAY_INDEX=4 of AWS_BATCH_JOB_ARRAY_SIZE=4: shard 4 does not exist",
+      ],
+      [{ BATCH_TASK_COUNT: "4" }, "BATCH_TASK_COUNT='4' without BATCH_TASK_INDEX"],
+      [{ JOB_COMPLETION_INDEX: "1" }, "JOB_COMPLETION_INDEX=1 without NPYALLOC_SHARD_COUNT"],
+    ];
+    for (const [env, message] of cases) {
+      fs.rmSync(path.join(dir, "r"), { recursive: true, force: true });
+      const run = plan(env);
+      assert.equal(run.status, 2, run.stderr);
+      const lines = run.stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, run.stderr);
+      assert.ok(lines[0]!.includes(`--shard auto: ${message}`), run.stderr);
+      assert.equal(fs.existsSync(path.join(dir, "r")), false, "no report");
+    }
   });
 });
 
