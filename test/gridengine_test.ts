@@ -56,6 +56,10 @@ const TEMPLATES = [
 
 type Programs = Record<string, string>;
 
+/** The variables `--shard auto` reads, of every engine. */
+const ENGINE_VARIABLE =
+  /^(SGE_|SLURM_|LSB_|AWS_BATCH_|BATCH_TASK_|JOB_COMPLETION_INDEX$|NPYALLOC_SHARD)/;
+
 /** The programs, or why the test cannot run. */
 function prerequisites(): { bin: Programs } | { missing: string } {
   const bin: Programs = {};
@@ -121,8 +125,9 @@ class Cell {
     this.root = path.join(this.dir, "root");
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) {
-      // A test run inside some scheduler's job must not leak that job's variables.
-      if (value !== undefined && !/^(SGE_|SLURM_|LSB_|NPYALLOC_)/.test(key)) env[key] = value;
+      // A test run inside some scheduler's job must not leak that job's variables: the jobs
+      // of this cell get the daemons' environment too.
+      if (value !== undefined && !ENGINE_VARIABLE.test(key)) env[key] = value;
     }
     env.PATH = [...new Set([path.dirname(bin.qsub!), path.dirname(bin.sge_qmaster!)])]
       .concat(env.PATH ?? "").join(path.delimiter);
