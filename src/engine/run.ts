@@ -23,6 +23,7 @@ import {
   selectShard,
   type ShardReport,
   type ShardSelection,
+  WHOLE_MANIFEST_WARNING,
 } from "../shard/mod.ts";
 import { type EngineDeps, say } from "./deps.ts";
 import { planAndWrite, plural } from "./_pipeline.ts";
@@ -143,10 +144,8 @@ export async function runPlan(
           `(split imbalance ${part.info.imbalance}: largest shard / mean)`,
       );
     } else if (settings.shard !== null) {
-      const text = "--shard auto: no Slurm job array, Slurm task or NPYALLOC_SHARD in the " +
-        "environment: running the whole manifest";
-      warnings.push(text);
-      say(deps, `npyalloc: warning: ${text}`);
+      warnings.push(WHOLE_MANIFEST_WARNING);
+      say(deps, `npyalloc: warning: ${WHOLE_MANIFEST_WARNING}`);
     }
     const pathWarning = reportPathWarning(settings.report ?? undefined, shard);
     if (pathWarning !== null) {

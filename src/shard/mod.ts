@@ -33,10 +33,12 @@ export {
 export {
   parseShardFraction,
   resolveShard,
+  SHARD_SOURCES,
   type ShardEnv,
   shardFromEnv,
   type ShardSelection,
   type ShardSource,
+  WHOLE_MANIFEST_WARNING,
 } from "./source.ts";
 export {
   reportPath,
