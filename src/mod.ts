@@ -35,16 +35,22 @@ export {
   type DatetimeUnitSpec,
   type Descr,
   type DescrField,
+  type DescrSubarray,
   descrToDType,
   type DType,
   dtypeLabel,
   type DTypeSpec,
   dtypeToDescr,
+  type ElementDType,
+  foldSubarray,
+  isSubarrayDescr,
+  MAX_DTYPE_TEXT_LENGTH,
   parseDType,
   type ScalarDType,
   type ScalarKind,
   type StructDType,
   type StructField,
+  type SubarrayDType,
 } from "./npy/dtype.ts";
 export { encodeFill, type FillValue, isZeroFill } from "./npy/fill.ts";
 export {

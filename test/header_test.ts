@@ -87,6 +87,9 @@ const DESCRS: Descr[] = [
   [["", "|V4"], ["x", "<f4"]],
   [[["My title", "x"], "<f8"], [["it's", "y"], "|u1", [4]]],
   [["outer", [["inner", "<i4"], ["deep", [["z", "<f2"]], [1]]], [2]]],
+  // Fields whose dtype is itself a subarray, as NumPy 2 writes them.
+  [["c", ["<f8", [5]], [2]]],
+  [["x", [[["a", "|i1"], ["", "|V3"]], [3]], [4]], ["y", [["<u2", [2]], [1]], [2]]],
   ...NAMES.map((n): Descr => [[n, "<f4"]]),
   [[["tïtle", "中"], "<i2"]],
 ];
@@ -149,6 +152,8 @@ from numpy.lib import _format_impl as fmt
 def to_descr(x):
     if isinstance(x, str):
         return x
+    if len(x) == 2 and isinstance(x[1], list) and all(isinstance(i, int) for i in x[1]):
+        return (to_descr(x[0]), tuple(x[1]))
     out = []
     for f in x:
         name = tuple(f[0]) if isinstance(f[0], list) else f[0]
@@ -199,6 +204,8 @@ const SAVE_DTYPES: string[] = [
   "{'names': ['x', 'y'], 'formats': ['u1', '<i8'], 'offsets': [0, 8], 'itemsize': 24}",
   "{'names': ['x'], 'formats': ['<f4'], 'titles': ['The X']}",
   "[('n\u00e9', '<i2'), ('\u4e2d', 'u1')]",
+  "[('c', ('<f8', (5,)), (2,))]",
+  "[('x', ([('a', 'i1'), ('b', '>f2', (2,))], (3,)), (2,)), ('y', '(2,)u1')]",
 ];
 const SAVE_SHAPES: number[][] = [[], [0], [3], [2, 3], [1, 2, 1, 3], [3, 1], [0, 3], [2, 0, 2]];
 
@@ -280,6 +287,25 @@ const DECODE_CASES: DecodeCase[] = [
     text: "{'descr': '\\N{LESS-THAN SIGN}f8', 'fortran_order': False, 'shape': (2,)}",
     stricter: true,
   },
+  { text: "{'descr': [('c', ('<f8', (5,)), (2,))], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', (('<f8', (5,)), 1), 2)], 'fortran_order': False, 'shape': (3,)}" },
+  {
+    text:
+      "{'descr': [('x', ([('a', '|i1'), ('', '|V3')], (3,)), (4,))], 'fortran_order': True, 'shape': (2, 3)}",
+  },
+  {
+    text:
+      "{'descr': [('', '<i4', (2,)), ('b', ('<f8', ()))], 'fortran_order': False, 'shape': (1,)}",
+  },
+  { text: "{'descr': [('c', ('<f8',), (2,))], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', ['<f8', (5,)])], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', ('<f8', (-5,)))], 'fortran_order': False, 'shape': (3,)}" },
+  // NumPy ignores a third item here, and loads a whole-array subarray only with mmap_mode.
+  {
+    text: "{'descr': [('c', ('<f8', (5,), 3))], 'fortran_order': False, 'shape': (3,)}",
+    stricter: true,
+  },
+  { text: "{'descr': ('<i4', (2,)), 'fortran_order': False, 'shape': (3,)}", stricter: true },
   { text: "{'descr': '<f8', 'fortran_order': False, 'shape': (2**70,)}" },
   { text: `{'descr': '<f8', 'fortran_order': False, 'shape': (${2n ** 61n}, 4)}` },
   { text: `{'descr': '<f8', 'fortran_order': False, 'shape': (${2n ** 59n}, 0, ${2n ** 59n})}` },

@@ -17,7 +17,14 @@
 
 import { type FileHandle, open } from "node:fs/promises";
 import { mapOsError, NpyallocError } from "../errors.ts";
-import { type Descr, type DescrField, descrToDType, type DType } from "./dtype.ts";
+import {
+  type Descr,
+  type DescrField,
+  descrToDType,
+  type DType,
+  type ElementDType,
+  isSubarrayDescr,
+} from "./dtype.ts";
 import { parsePyLiteral, type PyLiteral } from "./py_literal.ts";
 import { pyRepr, PyTuple, type PyValue } from "./py_repr.ts";
 
@@ -33,7 +40,7 @@ export interface NpyHeader {
   /** The descr as written in the header. */
   descr: Descr;
   /** The dtype the descr stands for. */
-  dtype: DType;
+  dtype: ElementDType;
   /** Whether the data is stored in Fortran (column-major) order. */
   fortranOrder: boolean;
   /** The shape of the array. */
@@ -99,6 +106,7 @@ function notNpy(message: string, cause?: unknown): NpyallocError {
 
 function descrToPy(descr: Descr): PyValue {
   if (typeof descr === "string") return descr;
+  if (isSubarrayDescr(descr)) return new PyTuple([descrToPy(descr[0]), new PyTuple(descr[1])]);
   return descr.map((field: DescrField) => {
     const name = field[0];
     const items: PyValue[] = [
@@ -359,8 +367,19 @@ function show(value: PyLiteral): string {
 
 function toDescr(value: PyLiteral): Descr {
   if (typeof value === "string") return value;
+  if (value instanceof PyTuple) {
+    // descr_to_dtype reads a tuple as a subarray (descr, shape), as NumPy 2 writes the descr of
+    // a field whose dtype is itself a subarray: ('c', ('<f8', (5,)), (2,)).
+    const [sub, shape] = value.items as PyLiteral[];
+    if (value.items.length !== 2 || sub === undefined || shape === undefined) {
+      throw notNpy(`Header descr tuple is not a (descr, shape) subarray: ${show(value)}`);
+    }
+    return [toDescr(sub), toFieldShape(shape)];
+  }
   if (!Array.isArray(value)) {
-    throw notNpy(`Header descr is not a string or a list of fields: ${show(value)}`);
+    throw notNpy(
+      `Header descr is not a string, a list of fields or a (descr, shape) tuple: ${show(value)}`,
+    );
   }
   return value.map((item): DescrField => {
     const parts = item instanceof PyTuple
@@ -474,6 +493,15 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {
       throw notNpy(`Header descr is not a supported dtype: ${err.message}`, err);
     }
     throw err;
+  }
+  if (dtype.kind === "subarray") {
+    // np.load reads such a file only with mmap_mode; np.save never writes one.
+    throw notNpy(
+      `Header descr ${
+        show(descrToPy(descr) as PyLiteral)
+      } is a subarray dtype for the whole array, which np.load cannot read ` +
+        "(NumPy writes the dimensions of a subarray into the shape)",
+    );
   }
   // NumPy's own overflow check: the product of the non-zero extents times the itemsize.
   const itemsize = BigInt(dtype.itemsize);
