@@ -236,6 +236,9 @@ for f in [
     {"x": {"y": 7}, "u": "zz", "cc": [complex(0, 0), complex(1, 0)], "s": {"p": 1}},
     {"s": [{"p": 1}, {"p": 2, "q": 0.5}, {"q": -inf}], "t": "NaT", "x": {"z": {"w": 65520.0}}},
     {"cc": [complex(nan, 0), complex(-0.0, 0)]},
+    # [re, im] on a complex subarray field is one value for every item.
+    {"cc": complex(0, 1)},
+    {"cc": complex(nan, -0.0)},
     {"cc": 2.5, "u": "\U0001F600"},
 ]:
     case("struct", nested, f)
@@ -249,7 +252,8 @@ nested_sub = [("c", ("<f8", (5,)), (2,)), ("z", "<c8", (3, 2)),
 for f in [
     {"c": 1.5, "w": 7},
     {"c": [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], "w": [[[1, 2]], [[3, 4]]]},
-    {"z": 2.5, "r": {"a": 3, "b": -1.5}},
+    {"z": complex(0, 1)},
+    {"z": complex(-2.5, inf), "r": {"a": 3, "b": complex(1, -1)}},
     {"z": [[complex(1, 2), 3], [4, complex(5, -6)], [7, 8]]},
     {"r": [[{"a": i + 2 * j, "b": [complex(i, j), complex(j, i)]} for i in range(2)] for j in range(3)]},
 ]:
@@ -600,6 +604,12 @@ describe("encodeFill errors", () => {
       "Fill for field 'm.n': nested list [[1,2],3] does not match the field's shape (2, 2) " +
       "(expected a list of 2 at depth 2, or one value for every item)",
     ],
+    [
+      dtypeFromDescr([["z", "<c16", [3, 2]]]),
+      { z: [[1, 2], [3, 4]] },
+      "Fill for field 'z': nested list [[1,2],[3,4]] does not match the field's shape (3, 2) " +
+      "(expected a list of 3 at depth 1, or one value for every item: a number or [re, im])",
+    ],
   ];
   for (const [dtype, fill, message] of cases) {
     test(message, () => {
@@ -614,13 +624,24 @@ describe("encodeFill errors", () => {
 });
 
 describe("encodeFill details", () => {
-  test("a complex subarray field reads a list as its items, not as [re, im]", () => {
-    const dtype = dtypeFromDescr([["z", "<c8", [2]]]);
-    const bytes = encodeFill(dtype, { z: [0, 1] });
-    assert.equal(hex(bytes), "00000000000000000000803f00000000");
-  });
-
-  test("a nested subarray field takes nested lists of its joined shape, or one value", () => {
+  test("[re, im] on a complex subarray field is one value for every item", () => {
+    const pair = dtypeFromDescr([["z", "<c8", [2]]]);
+    const both = "00000000" + "0000803f";
+    assert.equal(hex(encodeFill(pair, { z: [0, 1] })), both + both);
+    // One value per item: a nested list whose innermost entries are [re, im] (or numbers).
+    assert.equal(
+      hex(encodeFill(pair, { z: [[0, 0], [1, 0]] })),
+      "0".repeat(16) + "0000803f00000000",
+    );
+    assert.equal(hex(encodeFill(pair, { z: [[0, 0], 1] })), "0".repeat(16) + "0000803f00000000");
+    // The field of the issue: shape (3, 2), one [re, im] whose real part is null (zero).
+    const wide = dtypeFromDescr([["z", "<c8", [3, 2]]]);
+    assert.equal(hex(encodeFill(wide, { z: [null, 1] })), both.repeat(6));
+    // Any other nested list of the shape gives one number per item: six reals here.
+    const reals = encodeFill(wide, { z: [[1, 2], [3, 4], [5, 6]] });
+    const view = new DataView(reals.buffer);
+    const parts = Array.from({ length: 12 }, (_, i) => view.getFloat32(4 * i, true));
+    assert.deepEqual(parts, [1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0]);
     // A nested subarray field takes nested lists of its joined shape (2, 5), or one value.
     const nested = parseDType([["c", ["<f8", [5]], [2]]]);
     const one = encodeFill(nested, { c: 2 });
@@ -631,6 +652,7 @@ describe("encodeFill details", () => {
 
   test("a subarray dtype takes one value for all its items", () => {
     assert.equal(hex(encodeFill(parseDType("(2,)<i2"), 3)), "03000300");
+    assert.equal(hex(encodeFill(parseDType("2<c8"), [1, 0])), "0000803f00000000".repeat(2));
   });
 
   test("every NaN is written as np.nan", () => {

@@ -292,6 +292,19 @@ describe("values", () => {
     assert.deepEqual([...(b?.layout.element ?? [])], [0, 0, 0, 0, 5, 0, 5, 0]);
   });
 
+  test("[re, im] on a complex subarray field is one value for every item", () => {
+    const manifest = loadText([
+      "version: 1",
+      "arrays:",
+      "  - path: z.npy",
+      "    shape: 2",
+      "    dtype: [[z, '<c8', [3, 2]]]",
+      "    fill: { z: [~, 1] }",
+    ]);
+    const one = [0, 0, 0, 0, 0, 0, 0x80, 0x3f];
+    assert.deepEqual([...(manifest.arrays[0]?.layout.element ?? [])], Array(6).fill(one).flat());
+  });
+
   test("an empty arrays list is valid and declares nothing", () => {
     assert.equal(loadText(["version: 1", "arrays: []"]).arrays.length, 0);
   });

@@ -355,14 +355,24 @@ function joinPath(path: string, name: string): string {
   return path === "" ? name : `${path}.${name}`;
 }
 
+/** Whether a list is one complex value `[re, im]`: two items, neither a list nor a mapping. */
+function isComplexPair(fill: FillValue[], dtype: ElementDType): boolean {
+  return dtype.kind === "c" && fill.length === 2 &&
+    fill.every((part) => !Array.isArray(part) && !isMapping(part));
+}
+
 /** Flattens nested lists that must have exactly `shape`, in C order. */
 function flatten(
   fill: FillValue[],
   shape: readonly number[],
   path: string,
+  item: ElementDType,
 ): FillValue[] {
   const items: FillValue[] = [];
   const shapeText = `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+  const one = item.kind === "c"
+    ? "one value for every item: a number or [re, im]"
+    : "one value for every item";
   const walk = (value: FillValue, depth: number): void => {
     if (depth === shape.length) {
       items.push(value);
@@ -372,7 +382,7 @@ function flatten(
       throw problem(
         path,
         `nested list ${show(fill)} does not match the field's shape ${shapeText} ` +
-          `(expected a list of ${shape[depth]} at depth ${depth + 1}, or one value for every item)`,
+          `(expected a list of ${shape[depth]} at depth ${depth + 1}, or ${one})`,
       );
     }
     for (const inner of value) walk(inner, depth + 1);
@@ -393,8 +403,8 @@ function writeItems(
   shape: readonly number[],
   path: string,
 ): void {
-  if (Array.isArray(fill)) {
-    flatten(fill, shape, path).forEach((value, i) => {
+  if (Array.isArray(fill) && !isComplexPair(fill, item)) {
+    flatten(fill, shape, path, item).forEach((value, i) => {
       write(out, offset + i * item.itemsize, value, item, path);
     });
     return;
@@ -474,6 +484,16 @@ function write(
  * - one value, written to every item: `{x: 7}` sets all 6 items; or
  * - a nested list of exactly its shape, every level joined, with one value
  *   per item: `{x: [[1, 2, 3], [4, 5, 6]]}`, and 2 lists of 5 for `c`.
+ *
+ * For a complex item, a list of two values that are not lists (`[re, im]`) is
+ * always one value for every item, never two items: on a field
+ * `('z', '<c8', (2,))`, `{z: [1, 2]}` writes 1+2j twice. Per-item values of a
+ * complex subarray are a nested list of the shape whose innermost entries are
+ * numbers or `[re, im]`: `{z: [[1, 0], [2, 0]]}` writes 1 and 2, and
+ * `{z: [[1, 2], [3, 4]]}` writes 1+2j and 3+4j. Only per-item real values
+ * of a complex subarray of shape `(2,)` need that spelling: for any other
+ * shape a nested list cannot be read as `[re, im]` (`[[1, 2], [3, 4], [5, 6]]`
+ * gives six reals to a field of shape `(3, 2)`).
  *
  * @example
  * ```ts
