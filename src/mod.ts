@@ -55,14 +55,18 @@ export {
 export { encodeFill, type FillValue, isZeroFill } from "./npy/fill.ts";
 export {
   decodeHeader,
+  decodeHeaderInfo,
   type DecodeHeaderOptions,
   type EncodedHeader,
   encodeHeader,
   fortranOrderFlag,
   type NpyFileHeader,
+  type NpyFileHeaderInfo,
   type NpyHeader,
+  type NpyHeaderInfo,
   type NpyVersion,
   readHeaderFromFile,
+  readHeaderInfoFromFile,
 } from "./npy/header.ts";
 export {
   type Allocation,

@@ -10,11 +10,13 @@ import type { Descr } from "../src/npy/dtype.ts";
 import { dtypeToDescr } from "../src/npy/dtype.ts";
 import {
   decodeHeader,
+  decodeHeaderInfo,
   encodeHeader,
   fortranOrderFlag,
   headerLength,
   type NpyVersion,
   readHeaderFromFile,
+  readHeaderInfoFromFile,
 } from "../src/npy/header.ts";
 import { parsePyLiteral } from "../src/npy/py_literal.ts";
 import { PyTuple } from "../src/npy/py_repr.ts";
@@ -603,6 +605,104 @@ describe("decodeHeader", () => {
       decodeHeader(encodeHeader("<f8", false, [2n ** 59n, 0], "auto").bytes).dataBytes,
       0n,
     );
+  });
+});
+
+describe("decodeHeaderInfo: what the header says, also when it cannot be memory-mapped", () => {
+  const text = (descr: string, shape: string) =>
+    wrapText(`{'descr': ${descr}, 'fortran_order': True, 'shape': ${shape}, }`, "2.0");
+
+  test("object arrays: descr, shape and order, no dtype, a problem", () => {
+    for (
+      const descr of [
+        "'|O'",
+        "'O'",
+        "'|O8'",
+        "[('a', '|O'), ('b', '<i4')]",
+        "[('c', ('|O', (2,)))]",
+      ]
+    ) {
+      const info = decodeHeaderInfo(text(descr, "(2, 3)"));
+      assert.deepEqual([info.shape, info.fortranOrder, info.dtype, info.dataBytes], [
+        [2n, 3n],
+        true,
+        null,
+        null,
+      ]);
+      assert.match(
+        info.problem ?? "",
+        /holds Python objects: the data is a pickle, which cannot be memory-mapped/,
+      );
+      assertNotNpy(() => decodeHeader(text(descr, "(2, 3)")), /holds Python objects/);
+    }
+    assert.equal(decodeHeaderInfo(text("'|O'", "()")).descr, "|O");
+  });
+
+  test("data of 2^63 bytes or more: the exact shape and size", () => {
+    const big = 2n ** 62n;
+    const info = decodeHeaderInfo(text("'<f8'", `(${big}, 3)`));
+    assert.deepEqual(info.shape, [big, 3n]);
+    assert.equal(info.dataBytes, big * 24n);
+    assert.equal(info.dtype !== null && info.dtype.kind, "f");
+    assert.match(info.problem ?? "", /^Header shape \(4611686018427387904, 3\) is too large/);
+    // NumPy's check counts non-zero extents only; the size is still exact.
+    const empty = decodeHeaderInfo(text("'<f8'", `(${big}, 0, ${big})`));
+    assert.equal(empty.dataBytes, 0n);
+    assert.match(empty.problem ?? "", /too large/);
+    // A hostile shape does not make it multiply huge numbers: the size stops at 2^256 bytes.
+    const digits = "9".repeat(4000);
+    const hostile = decodeHeaderInfo(text("'<f8'", `(${Array(400).fill(digits).join(", ")})`));
+    assert.equal(hostile.dataBytes, null);
+    assert.equal(hostile.shape.length, 400);
+  });
+
+  test("descrs npyalloc does not read: kept as written, with the reason", () => {
+    const float7 = decodeHeaderInfo(text("'float7'", "(2,)"));
+    assert.deepEqual([float7.descr, float7.dtype], ["float7", null]);
+    assert.match(
+      float7.problem ?? "",
+      /^Header descr is not a supported dtype: Cannot parse dtype 'float7'/,
+    );
+    const sub = decodeHeaderInfo(text("('<i4', (2,))", "(3,)"));
+    assert.deepEqual(sub.descr, ["<i4", [2]]);
+    assert.match(
+      sub.problem ?? "",
+      /subarray dtype for the whole array, which np.load cannot read/,
+    );
+    // A header that is not NumPy's still throws.
+    assertNotNpy(() => decodeHeaderInfo(text("5", "(2,)")), /not a string, a list of fields/);
+    assertNotNpy(() => decodeHeaderInfo(text("'<f8'", "(-2,)")), /shape/);
+  });
+
+  test("NumPy's own object array files (numpy/lib/tests/data), and np.save of one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "npyalloc-header-info-"));
+    try {
+      const files = python(
+        `
+import sys, json, os, numpy as np
+d = json.load(sys.stdin)
+data = os.path.join(os.path.dirname(np.lib.__file__), "tests", "data")
+out = [os.path.join(data, f) for f in ["py2-np0-objarr.npy", "py2-objarr.npy", "py3-objarr.npy"]]
+assert all(os.path.exists(f) for f in out), out
+np.save(d + "/obj.npy", np.array([[None, "x"], [1, 2.5], [b"z", {}]], dtype=object, order="F"))
+out.append(d + "/obj.npy")
+print(json.dumps(out))
+`,
+        dir,
+      ) as string[];
+      for (const file of files) {
+        const info = await readHeaderInfoFromFile(file);
+        assert.match(info.descr as string, /^\|O8?$/, file);
+        assert.deepEqual(info.shape, file.endsWith("obj.npy") ? [3n, 2n] : [4n], file);
+        assert.equal(info.fortranOrder, file.endsWith("obj.npy"), file);
+        assert.equal(info.expectedFileBytes, null);
+        assert.ok(info.fileBytes > BigInt(info.headerBytes));
+        assert.match(info.problem ?? "", /pickle/);
+        await assert.rejects(readHeaderFromFile(file), /holds Python objects/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import { mapOsError, NpyallocError } from "../errors.ts";
 
-import { readHeaderFromFile } from "../npy/header.ts";
+import { readHeaderInfoFromFile } from "../npy/header.ts";
 import { formatShape } from "../npy/shape.ts";
 import { exactNumber, toJson } from "../json.ts";
 import { parseCommandArgs } from "./_args.ts";
@@ -78,25 +78,30 @@ export async function inspectFile(file: string): Promise<InspectResult> {
     result.file_bytes = exactNumber(stats.size);
     result.allocated_bytes = exactNumber(stats.blocks * 512n);
     if (stats.isDirectory()) throw new NpyallocError("E_NOT_NPY", `'${file}' is a folder`);
-    const header = await readHeaderFromFile(file);
+    const header = await readHeaderInfoFromFile(file);
     result.header_version = header.version;
     result.header_bytes = header.headerBytes;
     result.descr = header.descr;
     result.shape = header.shape.map(exactNumber);
     result.fortran_order = header.fortranOrder;
-    result.itemsize = header.dtype.itemsize;
-    result.data_bytes = exactNumber(header.dataBytes);
-    result.expected_file_bytes = exactNumber(header.expectedFileBytes);
-    if (header.fileBytes < header.expectedFileBytes) {
+    result.itemsize = header.dtype?.itemsize ?? null;
+    result.data_bytes = header.dataBytes === null ? null : exactNumber(header.dataBytes);
+    const expected = header.expectedFileBytes;
+    result.expected_file_bytes = expected === null ? null : exactNumber(expected);
+    // Object arrays, sizes past 2^63: the header is shown, the file is not ok.
+    if (header.problem !== null || expected === null) {
+      throw new NpyallocError("E_NOT_NPY", header.problem ?? "Header gives no data size");
+    }
+    if (header.fileBytes < expected) {
       throw new NpyallocError(
         "E_NOT_NPY",
-        `Truncated data: the header needs ${header.expectedFileBytes} bytes, the file has ${header.fileBytes}`,
+        `Truncated data: the header needs ${expected} bytes, the file has ${header.fileBytes}`,
       );
     }
-    if (header.fileBytes > header.expectedFileBytes) {
+    if (header.fileBytes > expected) {
       throw new NpyallocError(
         "E_NOT_NPY",
-        `Trailing bytes: the header needs ${header.expectedFileBytes} bytes, the file has ${header.fileBytes}`,
+        `Trailing bytes: the header needs ${expected} bytes, the file has ${header.fileBytes}`,
       );
     }
     result.ok = true;
@@ -113,14 +118,19 @@ function describe(result: InspectResult): string {
   const shape = (result.shape ?? []).map((d) => BigInt(d));
   const label = typeof result.descr === "string" ? result.descr : JSON.stringify(result.descr);
   lines.push(`  header     version ${result.header_version}, ${result.header_bytes} bytes`);
-  lines.push(`  dtype      ${label} (${result.itemsize} bytes per item)`);
+  const item = result.itemsize === null ? "" : ` (${result.itemsize} bytes per item)`;
+  lines.push(`  dtype      ${label}${item}`);
   lines.push(
     `  shape      ${formatShape(shape)}, ${result.fortran_order ? "Fortran (F)" : "C"} order`,
   );
   lines.push(
-    `  data       ${result.data_bytes} bytes (${formatBytes(BigInt(result.data_bytes ?? 0))})`,
+    result.data_bytes === null
+      ? "  data       size unknown"
+      : `  data       ${result.data_bytes} bytes (${formatBytes(BigInt(result.data_bytes))})`,
   );
-  lines.push(`  file       ${result.file_bytes} bytes, ${result.expected_file_bytes} expected`);
+  lines.push(
+    `  file       ${result.file_bytes} bytes, ${result.expected_file_bytes ?? "?"} expected`,
+  );
   const allocated = BigInt(result.allocated_bytes ?? 0);
   const expected = BigInt(result.expected_file_bytes ?? 0);
   const sparse = allocated < expected ? " (sparse: not all blocks are allocated)" : "";

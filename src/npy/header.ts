@@ -49,6 +49,45 @@ export interface NpyHeader {
   dataBytes: bigint;
 }
 
+/**
+ * What a .npy header says, as read by {@linkcode decodeHeaderInfo}: also for arrays that cannot
+ * be memory-mapped as the header describes them, such as object arrays, which `np.save` writes
+ * as a pickle after the header.
+ */
+export interface NpyHeaderInfo {
+  /** The format version of the file. */
+  version: NpyVersion;
+  /** Size of the whole header in bytes: the offset where the data starts. */
+  headerBytes: number;
+  /** The descr as written in the header. */
+  descr: Descr;
+  /** The dtype the descr stands for; `null` when npyalloc cannot read it (see `problem`). */
+  dtype: DType | null;
+  /** Whether the data is stored in Fortran (column-major) order. */
+  fortranOrder: boolean;
+  /** The shape of the array, exact. */
+  shape: bigint[];
+  /**
+   * The itemsize times the product of the shape, exact, also past 2^63; `null` without a dtype,
+   * or past 2^256 bytes.
+   */
+  dataBytes: bigint | null;
+  /**
+   * Why the data cannot be memory-mapped as the header says, or `null`: an object dtype (the
+   * data is a pickle), a descr npyalloc does not support, a subarray descr for the whole array,
+   * or a data size of 2^63 bytes or more. {@linkcode decodeHeader} throws this as its message.
+   */
+  problem: string | null;
+}
+
+/** What the header of a .npy file on disk says, as read by {@linkcode readHeaderInfoFromFile}. */
+export interface NpyFileHeaderInfo extends NpyHeaderInfo {
+  /** The size of the file in bytes. */
+  fileBytes: bigint;
+  /** The size a complete file has, `headerBytes + dataBytes`; `null` when `dataBytes` is. */
+  expectedFileBytes: bigint | null;
+}
+
 /** The header of a .npy file on disk, as read by {@linkcode readHeaderFromFile}. */
 export interface NpyFileHeader extends NpyHeader {
   /** The size of the file in bytes. */
@@ -93,6 +132,8 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 const DEFAULT_MAX_HEADER_BYTES = 1 << 24;
 const MAX_DATA_BYTES = (1n << 63n) - 1n;
+// Data sizes past this are not computed (dataBytes is null): 2^256 bytes says enough.
+const MAX_REPORTED_BYTES = 1n << 256n;
 
 const VERSION_INFO: Record<NpyVersion, { major: number; lengthBytes: 2 | 4; readers: string }> = {
   "1.0": { major: 1, lengthBytes: 2, readers: "any NumPy" },
@@ -427,28 +468,22 @@ function toFieldShape(value: PyLiteral): number[] {
   });
 }
 
-/**
- * Decodes and validates a .npy header.
- *
- * @param bytes The start of the file, at least the whole header (the data may follow).
- * @param options Limits.
- * @returns The header: version, size, descr, dtype, order, shape and data size.
- * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed
- * .npy header of a supported dtype: wrong magic, unknown version, a header
- * longer than `maxHeaderBytes`, bad encoding, a dict that is not NumPy's, a
- * data size of 2^63 bytes or more. A `bytes` shorter than the header gives a
- * message starting with `Truncated header`; use {@linkcode headerLength} to
- * learn how much to read.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { decodeHeader, encodeHeader } from "./header.ts";
- * const h = decodeHeader(encodeHeader("<f4", false, [2, 3], "auto").bytes);
- * assert.ok(h.dataBytes === 24n && h.headerBytes === 128);
- * ```
- */
-export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {}): NpyHeader {
+/** A descr naming Python objects anywhere: `|O` (NumPy 2), `O`, `O8` (older writers), `object`. */
+function holdsObjects(descr: Descr): boolean {
+  if (typeof descr === "string") return /^[<>=|]?O\d*$/.test(descr) || descr === "object";
+  if (isSubarrayDescr(descr)) return holdsObjects(descr[0]);
+  return descr.some((field) => holdsObjects(field[1]));
+}
+
+function showDescr(descr: Descr): string {
+  return show(descrToPy(descr) as PyLiteral);
+}
+
+/** The header's fields and, when the dtype cannot be used, the error that said why. */
+function readInfo(
+  bytes: Uint8Array,
+  options: DecodeHeaderOptions,
+): { info: NpyHeaderInfo; cause: unknown } {
   const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const total = headerLength(bytes);
   if (total === null) {
@@ -485,77 +520,144 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {
     throw notNpy(`Header fortran_order is not True or False: ${show(fortranOrder as PyLiteral)}`);
   }
   const descr = toDescr(dict.get("descr") as PyLiteral);
+  const info: NpyHeaderInfo = {
+    version,
+    headerBytes: total,
+    descr,
+    dtype: null,
+    fortranOrder,
+    shape,
+    dataBytes: null,
+    problem: null,
+  };
+  if (holdsObjects(descr)) {
+    info.problem = `Header descr ${
+      showDescr(descr)
+    } holds Python objects: the data is a pickle, which cannot be memory-mapped`;
+    return { info, cause: undefined };
+  }
   let dtype: DType;
   try {
     dtype = descrToDType(descr);
   } catch (err) {
-    if (err instanceof NpyallocError) {
-      throw notNpy(`Header descr is not a supported dtype: ${err.message}`, err);
-    }
-    throw err;
+    if (!(err instanceof NpyallocError)) throw err;
+    info.problem = `Header descr is not a supported dtype: ${err.message}`;
+    return { info, cause: err };
   }
+  info.dtype = dtype;
   if (dtype.kind === "subarray") {
     // np.load reads such a file only with mmap_mode; np.save never writes one.
-    throw notNpy(
+    info.problem =
       `Header descr ${
-        show(descrToPy(descr) as PyLiteral)
+        showDescr(descr)
       } is a subarray dtype for the whole array, which np.load cannot read ` +
-        "(NumPy writes the dimensions of a subarray into the shape)",
-    );
+      "(NumPy writes the dimensions of a subarray into the shape)";
+    return { info, cause: undefined };
   }
   // NumPy's own overflow check: the product of the non-zero extents times the itemsize.
   const itemsize = BigInt(dtype.itemsize);
   let bound = itemsize > 0n ? itemsize : 1n;
-  let elements = 1n;
   for (const n of shape) {
-    elements *= n;
     if (n !== 0n) bound *= n;
-    if (bound > MAX_DATA_BYTES) {
-      throw notNpy(
-        `Header shape ${show(rawShape)} is too large: the data would need 2^63 bytes or more`,
-      );
-    }
+    if (bound > MAX_DATA_BYTES) break;
   }
-  return {
-    version,
-    headerBytes: total,
-    descr,
-    dtype,
-    fortranOrder,
-    shape,
-    dataBytes: elements * itemsize,
-  };
+  // The exact size, also past 2^63, but not the product of a hostile shape's huge extents.
+  let size: bigint | null = shape.includes(0n) ? 0n : itemsize;
+  for (const n of shape) {
+    if (size === null || size === 0n) break;
+    size *= n;
+    if (size > MAX_REPORTED_BYTES) size = null;
+  }
+  info.dataBytes = size;
+  if (bound > MAX_DATA_BYTES) {
+    info.problem = `Header shape ${
+      show(rawShape)
+    } is too large: the data would need 2^63 bytes or more`;
+  }
+  return { info, cause: undefined };
 }
 
 /**
- * Reads and decodes the header of a .npy file, reading only the header.
+ * Decodes a .npy header and says what it holds, also when the array cannot be memory-mapped as
+ * it describes (`problem` says why): the header of an object array, whose data is a pickle, or
+ * of data of 2^63 bytes or more, still has its descr, shape and order. Only a header that is
+ * not NumPy's throws.
  *
- * @param path The file.
+ * @param bytes The start of the file, at least the whole header (the data may follow).
  * @param options Limits.
- * @returns The header, with the file size and the size a complete file has.
- * @throws {NpyallocError} `E_NOT_NPY` as {@linkcode decodeHeader} (a file
- * shorter than its header is `Truncated header ...`); an OS error mapped by
- * `mapOsError` (`E_NOT_FOUND`, `E_PERMISSION`, ...) when the file cannot be read.
+ * @returns What the header says, and the problem, if any.
+ * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed .npy header: wrong
+ * magic, unknown version, a header longer than `maxHeaderBytes`, bad encoding, a dict that is
+ * not NumPy's (keys, a shape that is not a tuple of integers >= 0, a `fortran_order` that is
+ * not a bool, a descr that is not a string, a list of fields or a subarray tuple). A `bytes`
+ * shorter than the header gives a message starting with `Truncated header`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * import { encodeHeader, readHeaderFromFile } from "./header.ts";
- * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
- * const file = join(dir, "x.npy");
- * writeFileSync(file, encodeHeader("<i2", false, [3n], "auto").bytes);
- * const h = await readHeaderFromFile(file);
- * assert.deepEqual([h.descr, h.shape, h.fileBytes, h.expectedFileBytes], ["<i2", [3n], 128n, 134n]);
- * rmSync(dir, { recursive: true });
+ * import { decodeHeaderInfo } from "./header.ts";
+ * const text = "{'descr': '|O', 'fortran_order': False, 'shape': (4,), }";
+ * const body = new TextEncoder().encode(text.padEnd(117) + "\n");
+ * const bytes = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0, ...body]);
+ * const info = decodeHeaderInfo(bytes);
+ * assert.deepEqual([info.descr, info.shape, info.dtype], ["|O", [4n], null]);
+ * assert.match(info.problem ?? "", /pickle, which cannot be memory-mapped/);
  * ```
  */
-export async function readHeaderFromFile(
-  path: string,
+export function decodeHeaderInfo(
+  bytes: Uint8Array,
   options: DecodeHeaderOptions = {},
-): Promise<NpyFileHeader> {
+): NpyHeaderInfo {
+  return readInfo(bytes, options).info;
+}
+
+/** A header without a problem, as {@linkcode decodeHeader} returns it. */
+function strict({ info, cause }: { info: NpyHeaderInfo; cause: unknown }): NpyHeader {
+  const { dtype, dataBytes, problem } = info;
+  if (problem !== null || dtype === null || dtype.kind === "subarray" || dataBytes === null) {
+    throw notNpy(problem ?? "Header descr is not a supported dtype", cause);
+  }
+  return {
+    version: info.version,
+    headerBytes: info.headerBytes,
+    descr: info.descr,
+    dtype,
+    fortranOrder: info.fortranOrder,
+    shape: info.shape,
+    dataBytes,
+  };
+}
+
+/**
+ * Decodes and validates a .npy header.
+ *
+ * @param bytes The start of the file, at least the whole header (the data may follow).
+ * @param options Limits.
+ * @returns The header: version, size, descr, dtype, order, shape and data size.
+ * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed
+ * .npy header of a supported dtype: wrong magic, unknown version, a header
+ * longer than `maxHeaderBytes`, bad encoding, a dict that is not NumPy's, a
+ * data size of 2^63 bytes or more, any `problem` of {@linkcode decodeHeaderInfo}.
+ * A `bytes` shorter than the header gives a message starting with `Truncated header`;
+ * use {@linkcode headerLength} to learn how much to read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeHeader, encodeHeader } from "./header.ts";
+ * const h = decodeHeader(encodeHeader("<f4", false, [2, 3], "auto").bytes);
+ * assert.ok(h.dataBytes === 24n && h.headerBytes === 128);
+ * ```
+ */
+export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {}): NpyHeader {
+  return strict(readInfo(bytes, options));
+}
+
+/** Reads the whole header of a file (and no data), with the file's size. */
+async function readHead(
+  path: string,
+  options: DecodeHeaderOptions,
+): Promise<{ head: Uint8Array; fileBytes: bigint }> {
   const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const action = `Cannot read the header of '${path}'`;
   let handle: FileHandle;
@@ -595,13 +697,87 @@ export async function readHeaderFromFile(
         }
       }
     }
-    const header = decodeHeader(head, options);
-    return {
-      ...header,
-      fileBytes,
-      expectedFileBytes: BigInt(header.headerBytes) + header.dataBytes,
-    };
+    return { head, fileBytes };
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/**
+ * Reads and decodes the header of a .npy file, reading only the header.
+ *
+ * @param path The file.
+ * @param options Limits.
+ * @returns The header, with the file size and the size a complete file has.
+ * @throws {NpyallocError} `E_NOT_NPY` as {@linkcode decodeHeader} (a file
+ * shorter than its header is `Truncated header ...`); an OS error mapped by
+ * `mapOsError` (`E_NOT_FOUND`, `E_PERMISSION`, ...) when the file cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { encodeHeader, readHeaderFromFile } from "./header.ts";
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * const file = join(dir, "x.npy");
+ * writeFileSync(file, encodeHeader("<i2", false, [3n], "auto").bytes);
+ * const h = await readHeaderFromFile(file);
+ * assert.deepEqual([h.descr, h.shape, h.fileBytes, h.expectedFileBytes], ["<i2", [3n], 128n, 134n]);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export async function readHeaderFromFile(
+  path: string,
+  options: DecodeHeaderOptions = {},
+): Promise<NpyFileHeader> {
+  const { head, fileBytes } = await readHead(path, options);
+  const header = strict(readInfo(head, options));
+  return {
+    ...header,
+    fileBytes,
+    expectedFileBytes: BigInt(header.headerBytes) + header.dataBytes,
+  };
+}
+
+/**
+ * Reads the header of a .npy file, reading only the header, and says what it holds even when
+ * the array cannot be memory-mapped as it describes ({@linkcode decodeHeaderInfo}): what
+ * `npyalloc inspect` shows.
+ *
+ * @param path The file.
+ * @param options Limits.
+ * @returns What the header says, the file size, the size a complete file has (`null` when the
+ * data size is unknown: object arrays), and the problem, if any.
+ * @throws {NpyallocError} `E_NOT_NPY` as {@linkcode decodeHeaderInfo}; an OS error mapped by
+ * `mapOsError` (`E_NOT_FOUND`, `E_PERMISSION`, ...) when the file cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { encodeHeader, readHeaderInfoFromFile } from "./header.ts";
+ * const dir = mkdtempSync(join(tmpdir(), "npyalloc-example-"));
+ * const file = join(dir, "x.npy");
+ * writeFileSync(file, encodeHeader("<f8", false, [2n ** 62n], "auto").bytes);
+ * const h = await readHeaderInfoFromFile(file);
+ * assert.deepEqual([h.shape, h.dataBytes, h.expectedFileBytes], [[2n ** 62n], 2n ** 65n, 2n ** 65n + 128n]);
+ * assert.match(h.problem ?? "", /2\^63 bytes or more/);
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export async function readHeaderInfoFromFile(
+  path: string,
+  options: DecodeHeaderOptions = {},
+): Promise<NpyFileHeaderInfo> {
+  const { head, fileBytes } = await readHead(path, options);
+  const info = readInfo(head, options).info;
+  return {
+    ...info,
+    fileBytes,
+    expectedFileBytes: info.dataBytes === null ? null : BigInt(info.headerBytes) + info.dataBytes,
+  };
 }
