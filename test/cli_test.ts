@@ -73,6 +73,16 @@ describe("npyalloc create", () => {
       "(lambda a: (a.__setitem__('a', 1), a.__setitem__('b', [2.0, 3.0]), a)[-1])(np.zeros(3, [('a', '<i4'), ('b', '<f8', (2,))]))",
     ],
     ["header version 3.0", ["--shape", "2", "--dtype", "i1", "--header-version", "3.0"], "None"],
+    [
+      "a subarray dtype, folded into the shape",
+      ["--shape", "4", "--dtype", "(2,3)>i4", "--order", "F", "--fill", "-7"],
+      "np.full(4, -7, '(2,3)>i4', order='F')",
+    ],
+    [
+      "a field whose dtype is a subarray",
+      ["--shape", "3", "--dtype", '[["c",["<f8",[5]],[2]]]', "--fill", "{c: 2.5}"],
+      "(lambda a: (a.__setitem__('c', 2.5), a)[-1])(np.zeros(3, [('c', ('<f8', (5,)), (2,))]))",
+    ],
   ];
   for (const [name, args, expr] of cases) {
     test(name, () => {
@@ -89,6 +99,19 @@ describe("npyalloc create", () => {
       }
     });
   }
+
+  test("says the shape and dtype of the file: a subarray dtype is folded", () => {
+    const run = runCliProcess([
+      "create",
+      path.join(dir, "folded.npy"),
+      "--shape",
+      "4",
+      "--dtype",
+      "(2,3)i4",
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /: <i4 \(4, 2, 3\) C, /);
+  });
 
   test("creates parent folders and leaves no temporary file", () => {
     const file = path.join(dir, "deep", "er", "x.npy");

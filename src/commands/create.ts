@@ -27,6 +27,7 @@ without building the array in memory. The file appears complete or not at all.
 Options:
   --shape DIMS          comma-separated dimensions: 1000,1000 (2-d), 5 (1-d), '' (0-d)
   --dtype DTYPE         any fixed-size NumPy dtype: float32, '>i2', U10, 'M8[ns]', 'i4,f8',
+                        '(2,3)i4' (a subarray: its dimensions are added to the shape),
                         or a structured descr as JSON: '[["a","<i4"],["b","<f8",[2]]]'
                         (default float64)
   --order C|F           memory order (default C)
@@ -214,8 +215,8 @@ export async function createCommand(args: readonly string[], io: CommandIo): Pro
       ? "reserve (fallocate unavailable: zeros written)"
       : layout.allocation;
     io.stdout(
-      `${existing === undefined ? "created" : "replaced"} ${target}: ${dtypeLabel(dtype)} ` +
-        `${formatShape(shape)} ${order}, ${formatBytes(layout.fileBytes)}, ${how}\n`,
+      `${existing === undefined ? "created" : "replaced"} ${target}: ${dtypeLabel(layout.dtype)} ` +
+        `${formatShape(layout.shape)} ${order}, ${formatBytes(layout.fileBytes)}, ${how}\n`,
     );
   }
   return 0;
