@@ -144,7 +144,17 @@ export type DTypeSpec = string | readonly unknown[];
  * default size cap of a manifest (a dtype string cannot be longer than the manifest it is in).
  * NumPy itself has no limit; `'i,' * 10000 + 'i'` (20,001 characters, from NumPy's own
  * `test_huge_header`) is far below this one. The bound keeps hostile input from making the
- * parser build an unbounded structure.
+ * parser build an unbounded structure; a structured dtype costs about 150 bytes of memory per
+ * field, so a string at the bound made of one-byte formats (`'u1,'` repeated, 22 million
+ * fields) needs some 3 GiB, as a manifest of the same size written as a descr list would.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_DTYPE_TEXT_LENGTH, parseDType } from "./dtype.ts";
+ * assert.equal(parseDType("i,".repeat(10000) + "i").itemsize, 40004);
+ * assert.throws(() => parseDType("i".repeat(MAX_DTYPE_TEXT_LENGTH + 1)), /more than the 67108864/);
+ * ```
  */
 export const MAX_DTYPE_TEXT_LENGTH = 64 * 1024 * 1024;
 
