@@ -11,6 +11,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseNpy } from "npyjs";
 import { NpyallocError } from "../src/errors.ts";
 import { type Descr, parseDType } from "../src/npy/dtype.ts";
@@ -29,6 +30,10 @@ const root = path.join(dir, "ours");
 fs.mkdirSync(numpyDir);
 fs.mkdirSync(root);
 const corpus = formatCorpus(numpyDir);
+const reportSchema = new URL("../schemas/report.schema.json", import.meta.url);
+const validateReport = new Ajv2020({ strict: true, allErrors: true }).compile(
+  JSON.parse(fs.readFileSync(reportSchema, "utf8")),
+);
 const ours = (c: { id: string }) => path.join(root, `${c.id}.npy`);
 
 /** The manifest entry of a file case. */
@@ -76,7 +81,9 @@ describe(`NumPy ${corpus.numpy_version}'s test_format.py corpus`, () => {
       const run = runCliProcess(["run", manifest, "-q", "-r", report]);
       assert.equal(run.status, 0, run.stderr);
       written = true;
-      const arrays = (JSON.parse(fs.readFileSync(report, "utf8")) as {
+      const parsed = JSON.parse(fs.readFileSync(report, "utf8"));
+      assert.ok(validateReport(parsed), JSON.stringify(validateReport.errors?.slice(0, 3)));
+      const arrays = (parsed as {
         arrays: { path: string; shape: number[]; descr: unknown; status: string }[];
       }).arrays;
       const byPath = new Map(arrays.map((a) => [a.path, a]));
