@@ -31,29 +31,38 @@ export {
   type DatetimeUnitSpec,
   type Descr,
   type DescrField,
+  type DescrSubarray,
   descrToDType,
   type DType,
   dtypeLabel,
   type DTypeSpec,
   dtypeToDescr,
+  type ElementDType,
+  foldSubarray,
+  isSubarrayDescr,
+  MAX_DTYPE_TEXT_LENGTH,
   parseDType,
   type ScalarDType,
   type ScalarKind,
   type StructDType,
   type StructField,
+  type SubarrayDType,
 } from "./npy/dtype.ts";
 export { encodeFill, type FillValue, isZeroFill } from "./npy/fill.ts";
 export {
   decodeHeader,
+  decodeHeaderInfo,
   type DecodeHeaderOptions,
   type EncodedHeader,
   encodeHeader,
   fortranOrderFlag,
   type NpyFileHeader,
+  type NpyFileHeaderInfo,
   type NpyHeader,
+  type NpyHeaderInfo,
   type NpyVersion,
 } from "./npy/header.ts";
-export { readHeaderFromFile } from "./api/read_header.ts";
+export { readHeaderFromFile, readHeaderInfoFromFile } from "./api/read_header.ts";
 export {
   type Allocation,
   type ArrayLayout,

@@ -73,6 +73,16 @@ describe("npyalloc create", () => {
       "(lambda a: (a.__setitem__('a', 1), a.__setitem__('b', [2.0, 3.0]), a)[-1])(np.zeros(3, [('a', '<i4'), ('b', '<f8', (2,))]))",
     ],
     ["header version 3.0", ["--shape", "2", "--dtype", "i1", "--header-version", "3.0"], "None"],
+    [
+      "a subarray dtype, folded into the shape",
+      ["--shape", "4", "--dtype", "(2,3)>i4", "--order", "F", "--fill", "-7"],
+      "np.full(4, -7, '(2,3)>i4', order='F')",
+    ],
+    [
+      "a field whose dtype is a subarray",
+      ["--shape", "3", "--dtype", '[["c",["<f8",[5]],[2]]]', "--fill", "{c: 2.5}"],
+      "(lambda a: (a.__setitem__('c', 2.5), a)[-1])(np.zeros(3, [('c', ('<f8', (5,)), (2,))]))",
+    ],
   ];
   for (const [name, args, expr] of cases) {
     test(name, () => {
@@ -89,6 +99,19 @@ describe("npyalloc create", () => {
       }
     });
   }
+
+  test("says the shape and dtype of the file: a subarray dtype is folded", () => {
+    const run = runCliProcess([
+      "create",
+      path.join(dir, "folded.npy"),
+      "--shape",
+      "4",
+      "--dtype",
+      "(2,3)i4",
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /: <i4 \(4, 2, 3\) C, /);
+  });
 
   test("creates parent folders and leaves no temporary file", () => {
     const file = path.join(dir, "deep", "er", "x.npy");
@@ -264,6 +287,38 @@ describe("npyalloc inspect", () => {
     assert.equal(human.status, 1);
     assert.match(human.stdout, /good\.npy: ok\n {2}header {5}version 1\.0, 128 bytes/);
     assert.match(human.stdout, /truncated\.npy: NOT OK: Truncated data/);
+  });
+
+  test("object arrays and data of 2^63 bytes or more: the header, not ok", () => {
+    const files = runPythonJson<string[]>(`
+import os
+d = ${JSON.stringify(dir)}
+np.save(os.path.join(d, "objects.npy"), np.array([[None, 1], ["x", 2.5]], dtype=object, order="F"))
+with open(os.path.join(d, "huge.npy"), "wb") as f:
+    np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (2**62, 3)})
+print(json.dumps([os.path.join(d, "objects.npy"), os.path.join(d, "huge.npy")]))
+`);
+    const run = runCliProcess(["inspect", "--json", ...files]);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stdout, /"shape": \[\n\s+4611686018427387904,\n\s+3\n\s+\]/);
+    assert.match(run.stdout, /"data_bytes": 110680464442257309696,/);
+    const [objects, huge] = JSON.parse(run.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      [objects!.ok, objects!.descr, objects!.shape, objects!.fortran_order, objects!.header_bytes],
+      [false, "|O", [2, 2], true, 128],
+    );
+    assert.deepEqual([objects!.itemsize, objects!.data_bytes, objects!.expected_file_bytes], [
+      null,
+      null,
+      null,
+    ]);
+    assert.match(String(objects!.error), /holds Python objects: the data is a pickle/);
+    assert.deepEqual([huge!.ok, huge!.descr, huge!.itemsize], [false, "<f8", 8]);
+    assert.match(String(huge!.error), /too large: the data would need 2\^63 bytes or more/);
+    const human = runCliProcess(["inspect", files[0]!]);
+    assert.match(human.stdout, /objects\.npy: NOT OK: Header descr '\|O' holds Python objects/);
+    assert.match(human.stdout, /dtype {6}\|O\n {2}shape {6}\(2, 2\), Fortran \(F\) order\n/);
+    assert.match(human.stdout, /data {7}size unknown\n/);
   });
 
   test("reads NumPy's own files of every header version", () => {

@@ -9,7 +9,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { NpyallocError } from "../src/errors.ts";
-import type { Descr, DType, ScalarDType, ScalarKind, StructField } from "../src/npy/dtype.ts";
+import {
+  type Descr,
+  type DType,
+  type ElementDType,
+  isSubarrayDescr,
+  parseDType,
+  type ScalarDType,
+  type ScalarKind,
+  type StructField,
+} from "../src/npy/dtype.ts";
 import { encodeFill, type FillValue, isZeroFill } from "../src/npy/fill.ts";
 import { runPythonJson } from "./_support/numpy.ts";
 
@@ -224,9 +233,12 @@ nested = [("x", [("y", "<u2", (2,)), ("z", [("w", "<f2")])]), ("t", "<M8[ms]"), 
 for f in [
     {"x": {"y": [1, 2], "z": {"w": 0.1}}, "t": "2024-01-01T00:00:00.001",
      "u": [["a", "b"], ["\U0001F600", "cd"]], "cc": [complex(1, 2), complex(3, 4)], "b": True},
-    {"x": {"y": 7}, "u": "zz", "cc": [0, 1], "s": {"p": 1}},
+    {"x": {"y": 7}, "u": "zz", "cc": [complex(0, 0), complex(1, 0)], "s": {"p": 1}},
     {"s": [{"p": 1}, {"p": 2, "q": 0.5}, {"q": -inf}], "t": "NaT", "x": {"z": {"w": 65520.0}}},
-    {"cc": [nan, -0.0]},
+    {"cc": [complex(nan, 0), complex(-0.0, 0)]},
+    # [re, im] on a complex subarray field is one value for every item.
+    {"cc": complex(0, 1)},
+    {"cc": complex(nan, -0.0)},
     {"cc": 2.5, "u": "\U0001F600"},
 ]:
     case("struct", nested, f)
@@ -234,6 +246,18 @@ aligned = np.dtype([("a", "u1"), ("b", "<f8"), ("c", "<u2")], align=True)
 case("struct", aligned, {"a": 255, "b": -2.0, "c": 513})
 case("struct", [(("Title A", "a"), "<i4"), ("g", "<f16"), ("h", ">c32", (2,)), ("k", ">f16", (2, 1))],
      {"a": 9, "g": 0.1, "h": [complex(1, nan), complex(-inf, 5e-324)], "k": [[1 / 3], [Big(2 ** 64 + 1)]]})
+# Fields whose dtype is itself a subarray, as NumPy 2 writes them: ('c', ('<f8', (5,)), (2,)).
+nested_sub = [("c", ("<f8", (5,)), (2,)), ("z", "<c8", (3, 2)),
+              ("r", ([("a", "<i2"), ("b", ">c16", (2,))], (2,)), (3,)), ("w", (("|u1", (2,)), (1,)), (2,))]
+for f in [
+    {"c": 1.5, "w": 7},
+    {"c": [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], "w": [[[1, 2]], [[3, 4]]]},
+    {"z": complex(0, 1)},
+    {"z": complex(-2.5, inf), "r": {"a": 3, "b": complex(1, -1)}},
+    {"z": [[complex(1, 2), 3], [4, complex(5, -6)], [7, 8]]},
+    {"r": [[{"a": i + 2 * j, "b": [complex(i, j), complex(j, i)]} for i in range(2)] for j in range(3)]},
+]:
+    case("struct", nested_sub, f)
 case("struct", [("deep", [("d1", [("d2", [("d3", "<i8", (2,))], (2,))])])],
      {"deep": {"d1": {"d2": [{"d3": [1, Big(2 ** 62)]}, {"d3": -1}]}}})
 
@@ -276,18 +300,27 @@ function decodeFill(v: unknown): FillValue {
 
 /**
  * Builds a DType from a descr by hand, as a stand-in for the dtype parser:
- * array-protocol strings and packed descr lists where unnamed fields are padding.
+ * array-protocol strings and packed descr lists where unnamed fields are padding,
+ * and fields whose descr is a nested subarray `[descr, shape]`.
  */
-function dtypeFromDescr(descr: Descr): DType {
+function dtypeFromDescr(descr: Descr): ElementDType {
   if (typeof descr === "string") return scalar(descr);
+  if (isSubarrayDescr(descr)) throw new Error("Test helper reads subarrays only in fields");
   const fields: StructField[] = [];
   let offset = 0;
   for (const entry of descr) {
     const [rawName, sub, shape = []] = entry;
-    const dtype = dtypeFromDescr(sub);
+    const nesting: number[][] = shape.length > 0 ? [shape] : [];
+    let inner = sub;
+    while (isSubarrayDescr(inner)) {
+      nesting.push(inner[1]);
+      inner = inner[0];
+    }
+    const dtype = dtypeFromDescr(inner);
     const [title, name] = typeof rawName === "string" ? [null, rawName] : rawName;
-    if (name !== "") fields.push({ name, title, offset, dtype, shape });
-    offset += dtype.itemsize * shape.reduce((a, b) => a * b, 1);
+    const all = nesting.flat();
+    if (name !== "") fields.push({ name, title, offset, dtype, shape: all, nesting });
+    offset += dtype.itemsize * all.reduce((a, b) => a * b, 1);
   }
   return { kind: "struct", itemsize: offset, fields };
 }
@@ -568,6 +601,12 @@ describe("encodeFill errors", () => {
       "Fill for field 'm.n': nested list [[1,2],3] does not match the field's shape (2, 2) " +
       "(expected a list of 2 at depth 2, or one value for every item)",
     ],
+    [
+      dtypeFromDescr([["z", "<c16", [3, 2]]]),
+      { z: [[1, 2], [3, 4]] },
+      "Fill for field 'z': nested list [[1,2],[3,4]] does not match the field's shape (3, 2) " +
+      "(expected a list of 3 at depth 1, or one value for every item: a number or [re, im])",
+    ],
   ];
   for (const [dtype, fill, message] of cases) {
     test(message, () => {
@@ -582,10 +621,35 @@ describe("encodeFill errors", () => {
 });
 
 describe("encodeFill details", () => {
-  test("a complex subarray field reads a list as its items, not as [re, im]", () => {
-    const dtype = dtypeFromDescr([["z", "<c8", [2]]]);
-    const bytes = encodeFill(dtype, { z: [0, 1] });
-    assert.equal(hex(bytes), "00000000000000000000803f00000000");
+  test("[re, im] on a complex subarray field is one value for every item", () => {
+    const pair = dtypeFromDescr([["z", "<c8", [2]]]);
+    const both = "00000000" + "0000803f";
+    assert.equal(hex(encodeFill(pair, { z: [0, 1] })), both + both);
+    // One value per item: a nested list whose innermost entries are [re, im] (or numbers).
+    assert.equal(
+      hex(encodeFill(pair, { z: [[0, 0], [1, 0]] })),
+      "0".repeat(16) + "0000803f00000000",
+    );
+    assert.equal(hex(encodeFill(pair, { z: [[0, 0], 1] })), "0".repeat(16) + "0000803f00000000");
+    // The field of the issue: shape (3, 2), one [re, im] whose real part is null (zero).
+    const wide = dtypeFromDescr([["z", "<c8", [3, 2]]]);
+    assert.equal(hex(encodeFill(wide, { z: [null, 1] })), both.repeat(6));
+    // Any other nested list of the shape gives one number per item: six reals here.
+    const reals = encodeFill(wide, { z: [[1, 2], [3, 4], [5, 6]] });
+    const view = new DataView(reals.buffer);
+    const parts = Array.from({ length: 12 }, (_, i) => view.getFloat32(4 * i, true));
+    assert.deepEqual(parts, [1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0]);
+    // A nested subarray field takes nested lists of its joined shape (2, 5), or one value.
+    const nested = parseDType([["c", ["<f8", [5]], [2]]]);
+    const one = encodeFill(nested, { c: 2 });
+    const each = encodeFill(nested, { c: [[2, 2, 2, 2, 2], [2, 2, 2, 2, 2]] });
+    assert.equal(hex(one), hex(each));
+    assert.equal(one.length, 80);
+  });
+
+  test("a subarray dtype takes one value for all its items", () => {
+    assert.equal(hex(encodeFill(parseDType("(2,)<i2"), 3)), "03000300");
+    assert.equal(hex(encodeFill(parseDType("2<c8"), [1, 0])), "0000803f00000000".repeat(2));
   });
 
   test("every NaN is written as np.nan", () => {

@@ -9,12 +9,13 @@ import type { Descr } from "../src/npy/dtype.ts";
 import { dtypeToDescr } from "../src/npy/dtype.ts";
 import {
   decodeHeader,
+  decodeHeaderInfo,
   encodeHeader,
   fortranOrderFlag,
   headerLength,
   type NpyVersion,
 } from "../src/npy/header.ts";
-import { readHeaderFromFile } from "../src/api/read_header.ts";
+import { readHeaderFromFile, readHeaderInfoFromFile } from "../src/api/read_header.ts";
 import { parsePyLiteral } from "../src/npy/py_literal.ts";
 import { PyTuple } from "../src/npy/py_repr.ts";
 import { pythonJson } from "./_support/numpy.ts";
@@ -75,6 +76,9 @@ const DESCRS: Descr[] = [
   [["", "|V4"], ["x", "<f4"]],
   [[["My title", "x"], "<f8"], [["it's", "y"], "|u1", [4]]],
   [["outer", [["inner", "<i4"], ["deep", [["z", "<f2"]], [1]]], [2]]],
+  // Fields whose dtype is itself a subarray, as NumPy 2 writes them.
+  [["c", ["<f8", [5]], [2]]],
+  [["x", [[["a", "|i1"], ["", "|V3"]], [3]], [4]], ["y", [["<u2", [2]], [1]], [2]]],
   ...NAMES.map((n): Descr => [[n, "<f4"]]),
   [[["tïtle", "中"], "<i2"]],
 ];
@@ -137,6 +141,8 @@ from numpy.lib import _format_impl as fmt
 def to_descr(x):
     if isinstance(x, str):
         return x
+    if len(x) == 2 and isinstance(x[1], list) and all(isinstance(i, int) for i in x[1]):
+        return (to_descr(x[0]), tuple(x[1]))
     out = []
     for f in x:
         name = tuple(f[0]) if isinstance(f[0], list) else f[0]
@@ -187,6 +193,8 @@ const SAVE_DTYPES: string[] = [
   "{'names': ['x', 'y'], 'formats': ['u1', '<i8'], 'offsets': [0, 8], 'itemsize': 24}",
   "{'names': ['x'], 'formats': ['<f4'], 'titles': ['The X']}",
   "[('n\u00e9', '<i2'), ('\u4e2d', 'u1')]",
+  "[('c', ('<f8', (5,)), (2,))]",
+  "[('x', ([('a', 'i1'), ('b', '>f2', (2,))], (3,)), (2,)), ('y', '(2,)u1')]",
 ];
 const SAVE_SHAPES: number[][] = [[], [0], [3], [2, 3], [1, 2, 1, 3], [3, 1], [0, 3], [2, 0, 2]];
 
@@ -268,6 +276,25 @@ const DECODE_CASES: DecodeCase[] = [
     text: "{'descr': '\\N{LESS-THAN SIGN}f8', 'fortran_order': False, 'shape': (2,)}",
     stricter: true,
   },
+  { text: "{'descr': [('c', ('<f8', (5,)), (2,))], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', (('<f8', (5,)), 1), 2)], 'fortran_order': False, 'shape': (3,)}" },
+  {
+    text:
+      "{'descr': [('x', ([('a', '|i1'), ('', '|V3')], (3,)), (4,))], 'fortran_order': True, 'shape': (2, 3)}",
+  },
+  {
+    text:
+      "{'descr': [('', '<i4', (2,)), ('b', ('<f8', ()))], 'fortran_order': False, 'shape': (1,)}",
+  },
+  { text: "{'descr': [('c', ('<f8',), (2,))], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', ['<f8', (5,)])], 'fortran_order': False, 'shape': (3,)}" },
+  { text: "{'descr': [('c', ('<f8', (-5,)))], 'fortran_order': False, 'shape': (3,)}" },
+  // NumPy ignores a third item here, and loads a whole-array subarray only with mmap_mode.
+  {
+    text: "{'descr': [('c', ('<f8', (5,), 3))], 'fortran_order': False, 'shape': (3,)}",
+    stricter: true,
+  },
+  { text: "{'descr': ('<i4', (2,)), 'fortran_order': False, 'shape': (3,)}", stricter: true },
   { text: "{'descr': '<f8', 'fortran_order': False, 'shape': (2**70,)}" },
   { text: `{'descr': '<f8', 'fortran_order': False, 'shape': (${2n ** 61n}, 4)}` },
   { text: `{'descr': '<f8', 'fortran_order': False, 'shape': (${2n ** 59n}, 0, ${2n ** 59n})}` },
@@ -565,6 +592,104 @@ describe("decodeHeader", () => {
       decodeHeader(encodeHeader("<f8", false, [2n ** 59n, 0], "auto").bytes).dataBytes,
       0n,
     );
+  });
+});
+
+describe("decodeHeaderInfo: what the header says, also when it cannot be memory-mapped", () => {
+  const text = (descr: string, shape: string) =>
+    wrapText(`{'descr': ${descr}, 'fortran_order': True, 'shape': ${shape}, }`, "2.0");
+
+  test("object arrays: descr, shape and order, no dtype, a problem", () => {
+    for (
+      const descr of [
+        "'|O'",
+        "'O'",
+        "'|O8'",
+        "[('a', '|O'), ('b', '<i4')]",
+        "[('c', ('|O', (2,)))]",
+      ]
+    ) {
+      const info = decodeHeaderInfo(text(descr, "(2, 3)"));
+      assert.deepEqual([info.shape, info.fortranOrder, info.dtype, info.dataBytes], [
+        [2n, 3n],
+        true,
+        null,
+        null,
+      ]);
+      assert.match(
+        info.problem ?? "",
+        /holds Python objects: the data is a pickle, which cannot be memory-mapped/,
+      );
+      assertNotNpy(() => decodeHeader(text(descr, "(2, 3)")), /holds Python objects/);
+    }
+    assert.equal(decodeHeaderInfo(text("'|O'", "()")).descr, "|O");
+  });
+
+  test("data of 2^63 bytes or more: the exact shape and size", () => {
+    const big = 2n ** 62n;
+    const info = decodeHeaderInfo(text("'<f8'", `(${big}, 3)`));
+    assert.deepEqual(info.shape, [big, 3n]);
+    assert.equal(info.dataBytes, big * 24n);
+    assert.equal(info.dtype !== null && info.dtype.kind, "f");
+    assert.match(info.problem ?? "", /^Header shape \(4611686018427387904, 3\) is too large/);
+    // NumPy's check counts non-zero extents only; the size is still exact.
+    const empty = decodeHeaderInfo(text("'<f8'", `(${big}, 0, ${big})`));
+    assert.equal(empty.dataBytes, 0n);
+    assert.match(empty.problem ?? "", /too large/);
+    // A hostile shape does not make it multiply huge numbers: the size stops at 2^256 bytes.
+    const digits = "9".repeat(4000);
+    const hostile = decodeHeaderInfo(text("'<f8'", `(${Array(400).fill(digits).join(", ")})`));
+    assert.equal(hostile.dataBytes, null);
+    assert.equal(hostile.shape.length, 400);
+  });
+
+  test("descrs npyalloc does not read: kept as written, with the reason", () => {
+    const float7 = decodeHeaderInfo(text("'float7'", "(2,)"));
+    assert.deepEqual([float7.descr, float7.dtype], ["float7", null]);
+    assert.match(
+      float7.problem ?? "",
+      /^Header descr is not a supported dtype: Cannot parse dtype 'float7'/,
+    );
+    const sub = decodeHeaderInfo(text("('<i4', (2,))", "(3,)"));
+    assert.deepEqual(sub.descr, ["<i4", [2]]);
+    assert.match(
+      sub.problem ?? "",
+      /subarray dtype for the whole array, which np.load cannot read/,
+    );
+    // A header that is not NumPy's still throws.
+    assertNotNpy(() => decodeHeaderInfo(text("5", "(2,)")), /not a string, a list of fields/);
+    assertNotNpy(() => decodeHeaderInfo(text("'<f8'", "(-2,)")), /shape/);
+  });
+
+  test("NumPy's own object array files (numpy/lib/tests/data), and np.save of one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "npyalloc-header-info-"));
+    try {
+      const files = pythonJson(
+        `
+import sys, json, os, numpy as np
+d = json.load(sys.stdin)
+data = os.path.join(os.path.dirname(np.lib.__file__), "tests", "data")
+out = [os.path.join(data, f) for f in ["py2-np0-objarr.npy", "py2-objarr.npy", "py3-objarr.npy"]]
+assert all(os.path.exists(f) for f in out), out
+np.save(d + "/obj.npy", np.array([[None, "x"], [1, 2.5], [b"z", {}]], dtype=object, order="F"))
+out.append(d + "/obj.npy")
+print(json.dumps(out))
+`,
+        dir,
+      ) as string[];
+      for (const file of files) {
+        const info = await readHeaderInfoFromFile(file);
+        assert.match(info.descr as string, /^\|O8?$/, file);
+        assert.deepEqual(info.shape, file.endsWith("obj.npy") ? [3n, 2n] : [4n], file);
+        assert.equal(info.fortranOrder, file.endsWith("obj.npy"), file);
+        assert.equal(info.expectedFileBytes, null);
+        assert.ok(info.fileBytes > BigInt(info.headerBytes));
+        assert.match(info.problem ?? "", /pickle/);
+        await assert.rejects(readHeaderFromFile(file), /holds Python objects/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

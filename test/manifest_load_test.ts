@@ -293,6 +293,53 @@ describe("values", () => {
     assert.deepEqual([...(b?.layout.element ?? [])], [0, 0, 0, 0, 5, 0, 5, 0]);
   });
 
+  test("subarray dtypes: fields whose dtype is a subarray, and whole arrays folded", async () => {
+    const manifest = await loadText([
+      "version: 1",
+      "defaults: { dtype: '2i4' }",
+      "arrays:",
+      "  - path: nested.npy",
+      "    shape: 3",
+      "    dtype: [[c, [<f8, [5]], [2]]]",
+      "    fill: { c: [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]] }",
+      "  - path: folded.npy",
+      "    shape: [4]",
+      "    dtype: (2,3)>i4",
+      "    order: F",
+      "  - path: list.npy",
+      "    shape: []",
+      "    dtype: [[[a, <i2], [b, <f4]], [2, 2]]",
+      "  - path: default.npy",
+      "    shape: [5]",
+      "  - path: tuple.npy",
+      "    shape: [2]",
+      "    dtype: [<u2, 3]",
+    ]);
+    const [nested, folded, list, byDefault, tuple] = manifest.arrays;
+    assert.deepEqual([tuple?.layout.shape, tuple?.layout.descr], [[2n, 3n], "<u2"]);
+    assert.deepEqual(nested?.layout.descr, [["c", ["<f8", [5]], [2]]]);
+    assert.deepEqual(nested?.layout.shape, [3n]);
+    assert.equal(nested?.layout.element.length, 80);
+    assert.deepEqual([folded?.layout.shape, folded?.layout.descr], [[4n, 2n, 3n], ">i4"]);
+    assert.equal(folded?.layout.fortranOrder, true);
+    assert.deepEqual(list?.layout.shape, [2n, 2n]);
+    assert.deepEqual(list?.layout.descr, [["a", "<i2"], ["b", "<f4"]]);
+    assert.deepEqual([byDefault?.layout.shape, byDefault?.layout.descr], [[5n, 2n], "<i4"]);
+  });
+
+  test("[re, im] on a complex subarray field is one value for every item", async () => {
+    const manifest = await loadText([
+      "version: 1",
+      "arrays:",
+      "  - path: z.npy",
+      "    shape: 2",
+      "    dtype: [[z, '<c8', [3, 2]]]",
+      "    fill: { z: [~, 1] }",
+    ]);
+    const one = [0, 0, 0, 0, 0, 0, 0x80, 0x3f];
+    assert.deepEqual([...(manifest.arrays[0]?.layout.element ?? [])], Array(6).fill(one).flat());
+  });
+
   test("an empty arrays list is valid and declares nothing", async () => {
     assert.equal((await loadText(["version: 1", "arrays: []"])).arrays.length, 0);
   });

@@ -189,8 +189,9 @@ const create: CommandSpec = {
     dtype: {
       type: "string",
       value: "DTYPE",
-      help: "any fixed-size NumPy dtype: float32, '>i2', U10, 'M8[ns]', 'i4,f8', or a " +
-        `structured descr as JSON: '[["a","<i4"],["b","<f8",[2]]]'`,
+      help: "any fixed-size NumPy dtype: float32, '>i2', U10, 'M8[ns]', 'i4,f8', '(2,3)i4' " +
+        "(a subarray: its dimensions are added to the shape), or a structured descr as JSON: " +
+        `'[["a","<i4"],["b","<f8",[2]]]'`,
       default: String(CREATE_DEFAULTS.dtype),
     },
     order: {

@@ -287,14 +287,19 @@ function describeInspect(result: InspectResult): string {
   const shape = (result.shape ?? []).map((d) => BigInt(d));
   const label = typeof result.descr === "string" ? result.descr : JSON.stringify(result.descr);
   lines.push(`  header     version ${result.header_version}, ${result.header_bytes} bytes`);
-  lines.push(`  dtype      ${label} (${result.itemsize} bytes per item)`);
+  const item = result.itemsize === null ? "" : ` (${result.itemsize} bytes per item)`;
+  lines.push(`  dtype      ${label}${item}`);
   lines.push(
     `  shape      ${formatShape(shape)}, ${result.fortran_order ? "Fortran (F)" : "C"} order`,
   );
   lines.push(
-    `  data       ${result.data_bytes} bytes (${formatBytes(BigInt(result.data_bytes ?? 0))})`,
+    result.data_bytes === null
+      ? "  data       size unknown"
+      : `  data       ${result.data_bytes} bytes (${formatBytes(BigInt(result.data_bytes))})`,
   );
-  lines.push(`  file       ${result.file_bytes} bytes, ${result.expected_file_bytes} expected`);
+  lines.push(
+    `  file       ${result.file_bytes} bytes, ${result.expected_file_bytes ?? "?"} expected`,
+  );
   const allocated = BigInt(result.allocated_bytes ?? 0);
   const expected = BigInt(result.expected_file_bytes ?? 0);
   const sparse = allocated < expected ? " (sparse: not all blocks are allocated)" : "";

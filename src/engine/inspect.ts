@@ -9,7 +9,7 @@
 import { EXIT, type ExitCode, mapOsError, NpyallocError } from "../errors.ts";
 import { exactNumber } from "../json.ts";
 import { fileKind } from "../plan/targets.ts";
-import { readHeader } from "../plan/read_header.ts";
+import { readHeaderInfo } from "../plan/read_header.ts";
 import type { Platform } from "../platform/platform.ts";
 import type { EngineDeps } from "./deps.ts";
 import { interrupted } from "./validate.ts";
@@ -74,25 +74,30 @@ export async function inspectFile(platform: Platform, file: string): Promise<Ins
     if (stats.kind !== "file") {
       throw new NpyallocError("E_NOT_NPY", `'${file}' is not a regular file (${fileKind(stats)})`);
     }
-    const header = await readHeader(platform, file);
+    const header = await readHeaderInfo(platform, file);
     result.header_version = header.version;
     result.header_bytes = header.headerBytes;
     result.descr = header.descr;
     result.shape = header.shape.map(exactNumber);
     result.fortran_order = header.fortranOrder;
-    result.itemsize = header.dtype.itemsize;
-    result.data_bytes = exactNumber(header.dataBytes);
-    result.expected_file_bytes = exactNumber(header.expectedFileBytes);
-    if (header.fileBytes < header.expectedFileBytes) {
+    result.itemsize = header.dtype?.itemsize ?? null;
+    result.data_bytes = header.dataBytes === null ? null : exactNumber(header.dataBytes);
+    const expected = header.expectedFileBytes;
+    result.expected_file_bytes = expected === null ? null : exactNumber(expected);
+    // Object arrays, sizes past 2^63: the header is shown, the file is not ok.
+    if (header.problem !== null || expected === null) {
+      throw new NpyallocError("E_NOT_NPY", header.problem ?? "Header gives no data size");
+    }
+    if (header.fileBytes < expected) {
       throw new NpyallocError(
         "E_NOT_NPY",
-        `Truncated data: the header needs ${header.expectedFileBytes} bytes, the file has ${header.fileBytes}`,
+        `Truncated data: the header needs ${expected} bytes, the file has ${header.fileBytes}`,
       );
     }
-    if (header.fileBytes > header.expectedFileBytes) {
+    if (header.fileBytes > expected) {
       throw new NpyallocError(
         "E_NOT_NPY",
-        `Trailing bytes: the header needs ${header.expectedFileBytes} bytes, the file has ${header.fileBytes}`,
+        `Trailing bytes: the header needs ${expected} bytes, the file has ${header.fileBytes}`,
       );
     }
     result.ok = true;

@@ -4,8 +4,8 @@
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:npyalloc:schema:manifest:1","title":"npyalloc manifest","description":"Declares the NumPy .npy files npyalloc creates: where they go, their shape, dtype, memory order, fill and allocation. Strings may use ${NAME}, ${NAME:-default}, ${NAME:?message} and $$ (a literal $).","type":"object","required":["version","arrays"],"additionalProperties":false,"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"root":{"description":"Folder every array path is relative to: relative to the manifest's folder, or absolute. Default: the manifest's folder.","type":"string","minLength":1},"vars":{"description":"Values for ${NAME} interpolation. --var NAME=VALUE overrides them; the process environment comes after them. A value may use --var values, the environment and the vars defined above it.","type":"object","propertyNames":{"description":"A variable name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The variable's value: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]}},"defaults":{"description":"Values for every array that does not set them: any array field except path and foreach.","type":"object","additionalProperties":false,"properties":{"shape":{"description":"Default shape: a list of integers >= 0 ([] for 0-d), or one integer for a 1-d array.","$ref":"#/$defs/shape"},"dtype":{"description":"Default NumPy dtype, e.g. float32, <i8, S10, M8[ns], or a descr list [[name, dtype], [name, dtype, shape], ...].","$ref":"#/$defs/dtype"},"order":{"description":"Default memory order: C (row-major) or F (column-major).","$ref":"#/$defs/order"},"fill":{"description":"Default fill value of every element; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"Default allocation: auto, sparse, reserve or write.","$ref":"#/$defs/allocation"},"header_version":{"description":"Default .npy format version: auto, 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"}}},"arrays":{"description":"The arrays to create. An empty list creates nothing.","type":"array","items":{"$ref":"#/$defs/array"}}},"if":{"description":"When defaults give a shape, array entries may leave it out.","type":"object","required":["defaults"],"properties":{"defaults":{"description":"Defaults that set a shape.","type":"object","required":["shape"],"properties":{"shape":{"description":"The default shape."}}}}},"else":{"description":"Without a default shape, every array entry needs one.","type":"object","properties":{"arrays":{"description":"Array entries, each with a shape.","type":"array","items":{"description":"An array entry.","type":"object","required":["shape"],"properties":{"shape":{"description":"The array's shape."}}}}}},"$defs":{"array":{"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}},"shape":{"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]},"dimension":{"description":"An integer >= 0, or a string that gives one after interpolation and placeholders.","anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^\\s*[0-9]+\\s*$|\\$\\{|\\{"}]},"dtype":{"description":"A dtype string, or a descr list of fields.","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"}]},"descr":{"description":"A structured dtype as NumPy's descr list: [[name, dtype], [name, dtype, shape], ...].","type":"array","items":{"$ref":"#/$defs/descr_field"}},"descr_field":{"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name].","type":"array","minItems":2,"maxItems":3},"order":{"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]},"fill":{"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."},"allocation":{"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]},"header_version":{"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]},"interpolated":{"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"},"foreach":{"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}},"foreach_values":{"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]},"foreach_value":{"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]},"range_bound":{"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]}}};
-const schema40 = {"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:npyalloc:schema:manifest:1","title":"npyalloc manifest","description":"Declares the NumPy .npy files npyalloc creates: where they go, their shape, dtype, memory order, fill and allocation. Strings may use ${NAME}, ${NAME:-default}, ${NAME:?message} and $$ (a literal $).","type":"object","required":["version","arrays"],"additionalProperties":false,"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"root":{"description":"Folder every array path is relative to: relative to the manifest's folder, or absolute. Default: the manifest's folder.","type":"string","minLength":1},"vars":{"description":"Values for ${NAME} interpolation. --var NAME=VALUE overrides them; the process environment comes after them. A value may use --var values, the environment and the vars defined above it.","type":"object","propertyNames":{"description":"A variable name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The variable's value: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]}},"defaults":{"description":"Values for every array that does not set them: any array field except path and foreach.","type":"object","additionalProperties":false,"properties":{"shape":{"description":"Default shape: a list of integers >= 0 ([] for 0-d), or one integer for a 1-d array.","$ref":"#/$defs/shape"},"dtype":{"description":"Default NumPy dtype, e.g. float32, <i8, S10, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...].","$ref":"#/$defs/dtype"},"order":{"description":"Default memory order: C (row-major) or F (column-major).","$ref":"#/$defs/order"},"fill":{"description":"Default fill value of every element; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"Default allocation: auto, sparse, reserve or write.","$ref":"#/$defs/allocation"},"header_version":{"description":"Default .npy format version: auto, 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"}}},"arrays":{"description":"The arrays to create. An empty list creates nothing.","type":"array","items":{"$ref":"#/$defs/array"}}},"if":{"description":"When defaults give a shape, array entries may leave it out.","type":"object","required":["defaults"],"properties":{"defaults":{"description":"Defaults that set a shape.","type":"object","required":["shape"],"properties":{"shape":{"description":"The default shape."}}}}},"else":{"description":"Without a default shape, every array entry needs one.","type":"object","properties":{"arrays":{"description":"Array entries, each with a shape.","type":"array","items":{"description":"An array entry.","type":"object","required":["shape"],"properties":{"shape":{"description":"The array's shape."}}}}}},"$defs":{"array":{"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}},"shape":{"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]},"dimension":{"description":"An integer >= 0, or a string that gives one after interpolation and placeholders.","anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^\\s*[0-9]+\\s*$|\\$\\{|\\{"}]},"dtype":{"description":"A dtype string (a subarray such as (2,3)i4 adds its dimensions to the shape), a descr list of fields, or a subarray [dtype, shape].","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"},{"$ref":"#/$defs/subarray"}]},"descr":{"description":"A structured dtype as NumPy's descr list: [[name, dtype], [name, dtype, shape], ...].","type":"array","items":{"$ref":"#/$defs/descr_field"}},"descr_field":{"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name], the dtype a string, a descr list or a subarray [dtype, shape] (NumPy's ('c', ('<f8', (5,)), (2,)) is [c, [<f8, [5]], [2]]).","type":"array","minItems":2,"maxItems":3},"subarray":{"description":"NumPy's subarray tuple (dtype, shape) as a list: [dtype, shape], e.g. [<f8, [5]]; as the dtype of an array, its dimensions are added to the shape.","type":"array","prefixItems":[{"description":"The dtype of the items: a string, a descr list or another subarray."},{"description":"The shape: an integer or a list of integers >= 0.","anyOf":[{"type":"integer"},{"type":"array","items":{"type":"integer"}}]}],"minItems":2,"maxItems":2},"order":{"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]},"fill":{"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."},"allocation":{"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]},"header_version":{"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]},"interpolated":{"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"},"foreach":{"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}},"foreach_values":{"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]},"foreach_value":{"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]},"range_bound":{"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]}}};
+const schema41 = {"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."};
 const func1 = ((s) => [...s].length);
 const pattern4 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const schema32 = {"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]};
@@ -222,9 +222,10 @@ return errors === 0;
 }
 validate21.evaluated = {"dynamicProps":false,"dynamicItems":true};
 
-const schema35 = {"description":"A dtype string, or a descr list of fields.","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"}]};
+const schema35 = {"description":"A dtype string (a subarray such as (2,3)i4 adds its dimensions to the shape), a descr list of fields, or a subarray [dtype, shape].","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"},{"$ref":"#/$defs/subarray"}]};
+const schema38 = {"description":"NumPy's subarray tuple (dtype, shape) as a list: [dtype, shape], e.g. [<f8, [5]]; as the dtype of an array, its dimensions are added to the shape.","type":"array","prefixItems":[{"description":"The dtype of the items: a string, a descr list or another subarray."},{"description":"The shape: an integer or a list of integers >= 0.","anyOf":[{"type":"integer"},{"type":"array","items":{"type":"integer"}}]}],"minItems":2,"maxItems":2};
 const schema36 = {"description":"A structured dtype as NumPy's descr list: [[name, dtype], [name, dtype, shape], ...].","type":"array","items":{"$ref":"#/$defs/descr_field"}};
-const schema37 = {"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name].","type":"array","minItems":2,"maxItems":3};
+const schema37 = {"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name], the dtype a string, a descr list or a subarray [dtype, shape] (NumPy's ('c', ('<f8', (5,)), (2,)) is [c, [<f8, [5]], [2]]).","type":"array","minItems":2,"maxItems":3};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -337,13 +338,122 @@ valid0 = valid0 || _valid0;
 if(_valid0){
 var items0 = true;
 }
-if(!valid0){
-const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema35.anyOf,parentSchema:schema35,data};
+const _errs4 = errors;
+if(Array.isArray(data)){
+if(data.length > 2){
+const err2 = {instancePath,schemaPath:"#/$defs/subarray/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema38,data};
 if(vErrors === null){
 vErrors = [err2];
 }
 else {
 vErrors.push(err2);
+}
+errors++;
+}
+if(data.length < 2){
+const err3 = {instancePath,schemaPath:"#/$defs/subarray/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema38,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+const len0 = data.length;
+if(len0 > 1){
+let data0 = data[1];
+const _errs8 = errors;
+let valid3 = false;
+const _errs9 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err4 = {instancePath:instancePath+"/1",schemaPath:"#/$defs/subarray/prefixItems/1/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.prefixItems[1].anyOf[0].type,parentSchema:schema38.prefixItems[1].anyOf[0],data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs9 === errors;
+valid3 = valid3 || _valid1;
+const _errs11 = errors;
+if(Array.isArray(data0)){
+const len1 = data0.length;
+for(let i0=0; i0<len1; i0++){
+let data1 = data0[i0];
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err5 = {instancePath:instancePath+"/1/" + i0,schemaPath:"#/$defs/subarray/prefixItems/1/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema38.prefixItems[1].anyOf[1].items.type,parentSchema:schema38.prefixItems[1].anyOf[1].items,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/1",schemaPath:"#/$defs/subarray/prefixItems/1/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.prefixItems[1].anyOf[1].type,parentSchema:schema38.prefixItems[1].anyOf[1],data:data0};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid1 = _errs11 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err7 = {instancePath:instancePath+"/1",schemaPath:"#/$defs/subarray/prefixItems/1/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.prefixItems[1].anyOf,parentSchema:schema38.prefixItems[1],data:data0};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/$defs/subarray/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema38.type,parentSchema:schema38,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs4 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(items0 !== true){
+items0 = items0 > 2 ? items0 : 2;
+}
+}
+if(!valid0){
+const err9 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema35.anyOf,parentSchema:schema35,data};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
 }
 errors++;
 }
@@ -364,8 +474,8 @@ return errors === 0;
 }
 validate23.evaluated = {"dynamicProps":false,"dynamicItems":true};
 
-const schema38 = {"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]};
-const schema39 = {"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"};
+const schema39 = {"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]};
+const schema40 = {"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"};
 const pattern7 = new RegExp("\\$\\{", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -382,7 +492,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(!((data === "C") || (data === "F"))){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema38.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema38.anyOf[0].enum,parentSchema:schema38.anyOf[0],data};
+const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema39.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema39.anyOf[0].enum,parentSchema:schema39.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -396,7 +506,7 @@ valid0 = valid0 || _valid0;
 const _errs2 = errors;
 if(typeof data === "string"){
 if(!pattern7.test(data)){
-const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -407,7 +517,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -419,7 +529,7 @@ errors++;
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema38.anyOf,parentSchema:schema38,data};
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema39.anyOf,parentSchema:schema39,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -444,7 +554,7 @@ return errors === 0;
 }
 validate27.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema41 = {"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]};
+const schema42 = {"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -460,7 +570,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(!((((data === "auto") || (data === "sparse")) || (data === "reserve")) || (data === "write"))){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema41.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema41.anyOf[0].enum,parentSchema:schema41.anyOf[0],data};
+const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema42.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema42.anyOf[0].enum,parentSchema:schema42.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -474,7 +584,7 @@ valid0 = valid0 || _valid0;
 const _errs2 = errors;
 if(typeof data === "string"){
 if(!pattern7.test(data)){
-const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -485,7 +595,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -497,7 +607,7 @@ errors++;
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema41.anyOf,parentSchema:schema41,data};
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.anyOf,parentSchema:schema42,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -522,7 +632,7 @@ return errors === 0;
 }
 validate29.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema43 = {"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]};
+const schema44 = {"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -538,7 +648,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(!(((((((data === "auto") || (data === "1.0")) || (data === "2.0")) || (data === "3.0")) || (data === 1)) || (data === 2)) || (data === 3))){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema43.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema43.anyOf[0].enum,parentSchema:schema43.anyOf[0],data};
+const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema44.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema44.anyOf[0].enum,parentSchema:schema44.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -552,7 +662,7 @@ valid0 = valid0 || _valid0;
 const _errs2 = errors;
 if(typeof data === "string"){
 if(!pattern7.test(data)){
-const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema39,data};
+const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -563,7 +673,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.type,parentSchema:schema39,data};
+const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -575,7 +685,7 @@ errors++;
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema43.anyOf,parentSchema:schema43,data};
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema44.anyOf,parentSchema:schema44,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -600,12 +710,12 @@ return errors === 0;
 }
 validate31.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema45 = {"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}};
+const schema46 = {"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}};
 const pattern10 = new RegExp("\\.npy$|\\$\\{", "u");
-const schema47 = {"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}};
-const schema48 = {"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]};
-const schema49 = {"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]};
-const schema50 = {"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]};
+const schema48 = {"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}};
+const schema49 = {"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]};
+const schema50 = {"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]};
+const schema51 = {"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]};
 const pattern12 = new RegExp("^\\s*-?[0-9]+\\s*$|\\$\\{", "u");
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -629,7 +739,7 @@ const _errs5 = errors;
 let valid4 = false;
 const _errs6 = errors;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema49.anyOf[0].type,parentSchema:schema49.anyOf[0],data:data0};
+const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[0].type,parentSchema:schema50.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -642,7 +752,7 @@ var _valid1 = _errs6 === errors;
 valid4 = valid4 || _valid1;
 const _errs8 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema49.anyOf[1].type,parentSchema:schema49.anyOf[1],data:data0};
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema50.anyOf[1].type,parentSchema:schema50.anyOf[1],data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -655,7 +765,7 @@ var _valid1 = _errs8 === errors;
 valid4 = valid4 || _valid1;
 const _errs10 = errors;
 if(typeof data0 !== "boolean"){
-const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema49.anyOf[2].type,parentSchema:schema49.anyOf[2],data:data0};
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema50.anyOf[2].type,parentSchema:schema50.anyOf[2],data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -667,7 +777,7 @@ errors++;
 var _valid1 = _errs10 === errors;
 valid4 = valid4 || _valid1;
 if(!valid4){
-const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.anyOf,parentSchema:schema49,data:data0};
+const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema50.anyOf,parentSchema:schema50,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -690,7 +800,7 @@ vErrors = null;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.anyOf[0].type,parentSchema:schema48.anyOf[0],data};
+const err4 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.anyOf[0].type,parentSchema:schema49.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -707,7 +817,7 @@ var items0 = true;
 const _errs12 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.range === undefined){
-const err5 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "range"},message:"must have required property '"+"range"+"'",schema:schema48.anyOf[1].required,parentSchema:schema48.anyOf[1],data};
+const err5 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "range"},message:"must have required property '"+"range"+"'",schema:schema49.anyOf[1].required,parentSchema:schema49.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -718,7 +828,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "range")){
-const err6 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema48.anyOf[1],data};
+const err6 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -732,7 +842,7 @@ if(data.range !== undefined){
 let data1 = data.range;
 if(Array.isArray(data1)){
 if(data1.length > 3){
-const err7 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items",schema:3,parentSchema:schema48.anyOf[1].properties.range,data:data1};
+const err7 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items",schema:3,parentSchema:schema49.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -742,7 +852,7 @@ vErrors.push(err7);
 errors++;
 }
 if(data1.length < 2){
-const err8 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema48.anyOf[1].properties.range,data:data1};
+const err8 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema49.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -758,7 +868,7 @@ const _errs19 = errors;
 let valid9 = false;
 const _errs20 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err9 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema50.anyOf[0].type,parentSchema:schema50.anyOf[0],data:data2};
+const err9 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.anyOf[0].type,parentSchema:schema51.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -772,7 +882,7 @@ valid9 = valid9 || _valid2;
 const _errs22 = errors;
 if(typeof data2 === "string"){
 if(!pattern12.test(data2)){
-const err10 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\s*-?[0-9]+\\s*$|\\$\\{"},message:"must match pattern \""+"^\\s*-?[0-9]+\\s*$|\\$\\{"+"\"",schema:"^\\s*-?[0-9]+\\s*$|\\$\\{",parentSchema:schema50.anyOf[1],data:data2};
+const err10 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\s*-?[0-9]+\\s*$|\\$\\{"},message:"must match pattern \""+"^\\s*-?[0-9]+\\s*$|\\$\\{"+"\"",schema:"^\\s*-?[0-9]+\\s*$|\\$\\{",parentSchema:schema51.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -783,7 +893,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[1].type,parentSchema:schema50.anyOf[1],data:data2};
+const err11 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.anyOf[1].type,parentSchema:schema51.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -795,7 +905,7 @@ errors++;
 var _valid2 = _errs22 === errors;
 valid9 = valid9 || _valid2;
 if(!valid9){
-const err12 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema50.anyOf,parentSchema:schema50,data:data2};
+const err12 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.anyOf,parentSchema:schema51,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -818,7 +928,7 @@ vErrors = null;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema48.anyOf[1].properties.range.type,parentSchema:schema48.anyOf[1].properties.range,data:data1};
+const err13 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.anyOf[1].properties.range.type,parentSchema:schema49.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -830,7 +940,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.anyOf[1].type,parentSchema:schema48.anyOf[1],data};
+const err14 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.anyOf[1].type,parentSchema:schema49.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -845,7 +955,7 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err15 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema48.anyOf,parentSchema:schema48,data};
+const err15 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.anyOf,parentSchema:schema49,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -885,7 +995,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length < 1){
-const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema47,data};
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -898,7 +1008,7 @@ for(const key0 in data){
 const _errs1 = errors;
 if(typeof key0 === "string"){
 if(!pattern4.test(key0)){
-const err1 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema47.propertyNames,data:key0,propertyName:key0};
+const err1 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema48.propertyNames,data:key0,propertyName:key0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -910,7 +1020,7 @@ errors++;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid",schema:schema47.propertyNames,parentSchema:schema47,data};
+const err2 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid",schema:schema48.propertyNames,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -928,7 +1038,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema47.type,parentSchema:schema47,data};
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -955,7 +1065,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema45.required,parentSchema:schema45,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema46.required,parentSchema:schema46,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -966,7 +1076,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "path") || (key0 === "shape")) || (key0 === "dtype")) || (key0 === "order")) || (key0 === "fill")) || (key0 === "allocation")) || (key0 === "header_version")) || (key0 === "foreach"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema45,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -980,7 +1090,7 @@ if(data.path !== undefined){
 let data0 = data.path;
 if(typeof data0 === "string"){
 if(!pattern10.test(data0)){
-const err2 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "\\.npy$|\\$\\{"},message:"must match pattern \""+"\\.npy$|\\$\\{"+"\"",schema:"\\.npy$|\\$\\{",parentSchema:schema45.properties.path,data:data0};
+const err2 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "\\.npy$|\\$\\{"},message:"must match pattern \""+"\\.npy$|\\$\\{"+"\"",schema:"\\.npy$|\\$\\{",parentSchema:schema46.properties.path,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -991,7 +1101,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema45.properties.path.type,parentSchema:schema45.properties.path,data:data0};
+const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.path.type,parentSchema:schema46.properties.path,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1039,7 +1149,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema45.type,parentSchema:schema45,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data};
 if(vErrors === null){
 vErrors = [err4];
 }

@@ -10,8 +10,17 @@
  * (`>i8`, `S10`, `M8[10ms]`). A list is NumPy's descr list
  * `[[name, dtype], [name, dtype, shape], ...]` read the way
  * `numpy.lib.format.descr_to_dtype` reads it: fields are packed, and unnamed
- * void fields are padding. Platform-dependent sizes are those of x86-64 and
- * aarch64 Linux (`long` is 8 bytes, `longdouble` is the 16-byte x87 format).
+ * void fields are padding. A two-item list `[dtype, shape]` is NumPy's
+ * subarray tuple `(dtype, shape)`, the form `dtype.descr` uses for a field
+ * whose dtype is itself a subarray (`('c', ('<f8', (5,)), (2,))`). A field
+ * keeps its subarray shapes as NumPy nests them, so that its descr is written
+ * back exactly, and also joined into one shape, which is how its items lie in
+ * memory. A subarray dtype for a whole array (`'(2,3)i4'`) is a
+ * {@linkcode SubarrayDType}: an array of it is an array of its base with the
+ * subarray's dimensions appended to the shape ({@linkcode foldSubarray}), as
+ * `np.zeros(4, '(2,3)i4').shape == (4, 2, 3)`. Platform-dependent sizes are
+ * those of x86-64 and aarch64 Linux (`long` is 8 bytes, `longdouble` is the
+ * 16-byte x87 format).
  *
  * @module
  */
@@ -66,10 +75,20 @@ export interface StructField {
   readonly title: string | null;
   /** Byte offset of the field inside one element. */
   readonly offset: number;
-  /** The dtype of one item of the field. */
-  readonly dtype: DType;
-  /** Subarray shape of the field; `[]` for a plain field. */
+  /** The dtype of one item of the field: never a subarray (its dimensions are in `shape`). */
+  readonly dtype: ElementDType;
+  /**
+   * Subarray shape of the field, every nested level joined, outermost first: `[2, 5]` for
+   * `('c', ('<f8', (5,)), (2,))`; `[]` for a plain field. The field holds `product(shape)`
+   * items of `dtype`, in C order.
+   */
   readonly shape: readonly number[];
+  /**
+   * The subarray shapes as NumPy nests them, outermost first: `[[2], [5]]` for
+   * `('c', ('<f8', (5,)), (2,))`, `[[2, 5]]` for `('c', '<f8', (2, 5))`; `[]` for a plain field.
+   * Their concatenation is `shape`.
+   */
+  readonly nesting: readonly (readonly number[])[];
 }
 
 /** A structured dtype. */
@@ -80,27 +99,73 @@ export interface StructDType {
   readonly fields: readonly StructField[];
 }
 
+/**
+ * A subarray dtype such as `'(2,3)i4'`: a fixed number of items of a base dtype. NumPy never
+ * stores one as an array's dtype: it appends the dimensions to the array's shape
+ * ({@linkcode foldSubarray}).
+ */
+export interface SubarrayDType {
+  readonly kind: "subarray";
+  /** The dtype of one item: never a subarray (nested subarrays are joined into `shape`). */
+  readonly base: ElementDType;
+  /** The shape of the items, every nested level joined, outermost first; never `[]`. */
+  readonly shape: readonly number[];
+  /** The shapes as NumPy nests them, outermost first (see {@linkcode StructField.nesting}). */
+  readonly nesting: readonly (readonly number[])[];
+  /** `base.itemsize` times the number of items. */
+  readonly itemsize: number;
+}
+
+/** The dtype of an array's elements and of a field's items: anything but a subarray. */
+export type ElementDType = ScalarDType | StructDType;
+
 /** A parsed NumPy dtype. */
-export type DType = ScalarDType | StructDType;
+export type DType = ElementDType | SubarrayDType;
 
 /**
- * NumPy's descr as it appears in a .npy header: a `dtype.str` string, or a
+ * NumPy's descr as it appears in a .npy header: a `dtype.str` string, a
  * list of `[name, descr]` / `[name, descr, shape]` entries where a name may be
- * `[title, name]`.
+ * `[title, name]`, or a subarray `[descr, shape]` (a Python tuple in the
+ * header, where it is the descr of a field: `('c', ('<f8', (5,)), (2,))`).
  */
-export type Descr = string | DescrField[];
+export type Descr = string | DescrField[] | DescrSubarray;
 /** One entry of a structured descr. */
 export type DescrField =
   | [name: string | [string, string], descr: Descr]
   | [name: string | [string, string], descr: Descr, shape: number[]];
+/** A subarray descr: NumPy's `(descr, shape)` tuple. */
+export type DescrSubarray = [descr: Descr, shape: number[]];
 
 /** What a user may write as a dtype: a string, or a descr list (nested lists, as in JSON or YAML). */
 export type DTypeSpec = string | readonly unknown[];
 
-/** The largest size NumPy accepts for `S` and `V` dtypes (a C int). */
+/**
+ * The longest dtype string {@linkcode parseDType} reads, in UTF-16 code units: 64 MiB, the
+ * default size cap of a manifest (a dtype string cannot be longer than the manifest it is in).
+ * NumPy itself has no limit; `'i,' * 10000 + 'i'` (20,001 characters, from NumPy's own
+ * `test_huge_header`) is far below this one. The bound keeps hostile input from making the
+ * parser build an unbounded structure; a structured dtype costs about 150 bytes of memory per
+ * field, so a string at the bound made of one-byte formats (`'u1,'` repeated, 22 million
+ * fields) needs some 3 GiB, as a manifest of the same size written as a descr list would.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MAX_DTYPE_TEXT_LENGTH, parseDType } from "./dtype.ts";
+ * assert.equal(parseDType("i,".repeat(10000) + "i").itemsize, 40004);
+ * assert.throws(() => parseDType("i".repeat(MAX_DTYPE_TEXT_LENGTH + 1)), /more than the 67108864/);
+ * ```
+ */
+export const MAX_DTYPE_TEXT_LENGTH = 64 * 1024 * 1024;
+
+/** The largest size NumPy accepts for `S` and `V` dtypes, and for any dtype (a C int). */
 const MAX_FLEXIBLE_ITEMSIZE = 2 ** 31 - 1;
 /** Structured dtypes nest at most this deep (NumPy's own recursion limit is far larger than any real use). */
 const MAX_NESTING = 64;
+/** NumPy's `NPY_MAXDIMS`: the most dimensions of a subarray, and of an array. */
+export const MAX_DIMS = 64;
+/** How much of a dtype a message quotes. */
+const SHOWN_CHARS = 80;
 
 const DATETIME_UNITS: readonly DatetimeUnit[] = [
   "Y",
@@ -207,8 +272,17 @@ const TYPE_NAMES: Record<string, string> = {
   object_: "O",
 };
 
-function dtypeError(spec: string, why: string): NpyallocError {
-  return new NpyallocError("E_DTYPE", `Cannot parse dtype '${spec}': ${why}`);
+/** What the user wrote, quoted in messages: a dtype string or a descr list. */
+type Spec = string | readonly unknown[];
+
+/** A dtype as messages quote it: the string, or the JSON of a list, cut to a readable length. */
+function showSpec(spec: Spec): string {
+  const text = typeof spec === "string" ? spec : describe(spec);
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 3)}...` : text;
+}
+
+function dtypeError(spec: Spec, why: string): NpyallocError {
+  return new NpyallocError("E_DTYPE", `Cannot parse dtype '${showSpec(spec)}': ${why}`);
 }
 
 function scalar(
@@ -237,7 +311,7 @@ function scalar(
 }
 
 /** Parses the `[10ms]` part of a datetime dtype; `null` for the generic unit. */
-function parseDatetimeUnit(spec: string, text: string): DatetimeUnitSpec | null {
+function parseDatetimeUnit(spec: Spec, text: string): DatetimeUnitSpec | null {
   const match = /^\[\s*\+?(\d*)([A-Za-z\u03bc]+)\]$/.exec(text);
   if (!match) {
     throw dtypeError(spec, `invalid datetime unit '${text}' (expected e.g. '[ns]' or '[10ms]')`);
@@ -259,7 +333,7 @@ function parseDatetimeUnit(spec: string, text: string): DatetimeUnitSpec | null 
   return { unit, count };
 }
 
-function parseSize(spec: string, text: string, max: number): number {
+function parseSize(spec: Spec, text: string, max: number): number {
   if (!/^\s*\+?\d+$/.test(text)) throw dtypeError(spec, "data type not understood");
   const size = Number(text.trim());
   if (size === 0) {
@@ -269,7 +343,7 @@ function parseSize(spec: string, text: string, max: number): number {
   return size;
 }
 
-function unsupported(spec: string, kind: string): NpyallocError {
+function unsupported(spec: Spec, kind: string): NpyallocError {
   if (kind === "O") {
     return dtypeError(spec, "object arrays hold Python objects and cannot be memory-mapped");
   }
@@ -277,7 +351,7 @@ function unsupported(spec: string, kind: string): NpyallocError {
 }
 
 /** Parses one format without commas: a type name or an array-protocol string. */
-function parseSimple(spec: string, text: string): ScalarDType {
+function parseSimple(spec: Spec, text: string): ScalarDType {
   const named = TYPE_NAMES[text];
   if (named !== undefined) {
     if (named === "S" || named === "U" || named === "V" || named === "O") {
@@ -348,92 +422,151 @@ function isCommaString(text: string): boolean {
 const FORMAT_ITEM =
   /^([<>|=]?)\s*(\d+|\(\s*(?:\d+\s*(?:,\s*\d+\s*)*,?\s*)?\))?\s*([<>|=]?)([A-Za-z0-9.?]*(?:\[[^\]]*\])?)$/;
 
-/** NumPy's `_commastring`: `'i4, (2,3)f8'` gives fields `f0`, `f1`. */
-function parseCommaString(spec: string): DType {
-  const items: string[] = [];
+/**
+ * A dtype while it is parsed: an element dtype and the subarray shapes around it, outermost
+ * first (`[]` when it is not a subarray).
+ */
+interface Typed {
+  readonly base: ElementDType;
+  readonly nesting: readonly (readonly number[])[];
+}
+
+/** The shape, and the nesting, of everything that is not a subarray: shared, never changed. */
+const NO_DIMS: readonly [] = Object.freeze([]) as readonly [];
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function typedItemsize(typed: Typed): number {
+  return typed.nesting.reduce((size, shape) => size * product(shape), typed.base.itemsize);
+}
+
+/**
+ * `np.dtype((inner, shape))`, as `_convert_from_tuple` in NumPy's `descriptor.c` builds it: a
+ * subarray of `inner`, or `inner` itself for the shape `()`.
+ */
+function withShape(spec: Spec, where: string, inner: Typed, shape: readonly number[]): Typed {
+  if (shape.length === 0) return inner;
+  const at = where === "" ? "" : `${where}: `;
+  if (inner.nesting.length > 0 && typedItemsize(inner) === 0) {
+    // NumPy reads the shape as an itemsize here (the inner dtype is "unsized"): nonsense.
+    throw dtypeError(spec, `${at}a subarray of zero items cannot have a shape of its own`);
+  }
+  const typed = { base: inner.base, nesting: [shape, ...inner.nesting] };
+  // Any zero extent makes the size 0; the others may still not pass a C int each.
+  if (!shape.includes(0) && typedItemsize(typed) > MAX_FLEXIBLE_ITEMSIZE) {
+    throw dtypeError(
+      spec,
+      `${at}the subarray is larger than NumPy allows (${MAX_FLEXIBLE_ITEMSIZE} bytes)`,
+    );
+  }
+  return typed;
+}
+
+/** The dims of a comma string item: `3` or `(2, 3)`. */
+function repeatShape(repeats: string | undefined): number[] {
+  if (repeats === undefined) return [];
+  if (!repeats.startsWith("(")) return [Number(repeats)];
+  return repeats.slice(1, -1).split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+}
+
+/** NumPy's `_commastring`: `'i4, (2,3)f8'` gives fields `f0`, `f1`; `'(2,3)i4'` a subarray. */
+function parseCommaString(spec: string): Typed {
+  // A list of formats has a comma outside brackets; a trailing one only makes it a list.
+  let isList = false;
   let depth = 0;
-  let start = 0;
-  for (let i = 0; i < spec.length; i++) {
+  for (let i = 0; i < spec.length && !isList; i++) {
     const ch = spec[i];
     if (ch === "(" || ch === "[") depth++;
     else if (ch === ")" || ch === "]") depth--;
-    else if (ch === "," && depth === 0) {
-      items.push(spec.slice(start, i));
-      start = i + 1;
-    }
+    else if (ch === "," && depth === 0) isList = true;
   }
-  const last = spec.slice(start);
-  const isList = items.length > 0;
-  if (!isList || last.trim() !== "") items.push(last);
-  const fields: { name: string; dtype: DType; shape: number[] }[] = [];
-  for (const [index, raw] of items.entries()) {
-    const match = FORMAT_ITEM.exec(raw.trim());
-    if (!match || match[4] === "") {
-      throw dtypeError(spec, `format number ${index + 1} is not recognized`);
+  const struct = new StructBuilder(spec);
+  // Formats repeat ('i,' * 10000 + 'i'): each distinct one is parsed once and its dtype shared.
+  const parsed = new Map<string, Typed>();
+  let index = 0;
+  let start = 0;
+  depth = 0;
+  for (let i = 0; i <= spec.length; i++) {
+    const ch = spec[i];
+    if (ch === "(" || ch === "[") depth++;
+    else if (ch === ")" || ch === "]") depth--;
+    if (i < spec.length && (ch !== "," || depth !== 0)) continue;
+    const text = spec.slice(start, i).trim();
+    start = i + 1;
+    // The empty item after a trailing comma is not a field.
+    if (i === spec.length && isList && text === "") break;
+    let typed = parsed.get(text);
+    if (typed === undefined) {
+      typed = parseFormat(spec, text, index);
+      if (!isList) return typed;
+      parsed.set(text, typed);
     }
-    const [, order1 = "", repeats, order2 = "", name = ""] = match;
-    const norm = (o: string) => (o === "|" || o === "=" ? "<" : o);
-    if (order1 !== "" && order2 !== "" && norm(order1) !== norm(order2)) {
-      throw dtypeError(spec, `inconsistent byte order '${order1}' and '${order2}'`);
-    }
-    const dtype = parseSimple(spec, (order1 || order2) + name);
-    const shape = repeats === undefined
-      ? []
-      : repeats.startsWith("(")
-      ? repeats.slice(1, -1).split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number)
-      : [Number(repeats)];
-    fields.push({ name: `f${index}`, dtype, shape });
+    struct.add(`f${index}`, null, typed, false);
+    index++;
   }
-  const only = fields[0];
-  if (!isList && only !== undefined) {
-    if (only.shape.length > 0) {
-      throw dtypeError(
-        spec,
-        "this is a subarray dtype: put its dimensions in the array's shape instead",
-      );
-    }
-    return only.dtype;
-  }
-  return buildStruct(spec, fields.map((f) => ({ ...f, title: null, padding: false })));
+  return { base: struct.build(), nesting: NO_DIMS };
 }
 
-interface FieldInput {
-  name: string;
-  title: string | null;
-  dtype: DType;
-  shape: number[];
-  padding: boolean;
+/** One format of a comma string: `i4`, `(2,3)f8`, `>2i4`. */
+function parseFormat(spec: string, text: string, index: number): Typed {
+  const match = FORMAT_ITEM.exec(text);
+  if (!match || match[4] === "") {
+    throw dtypeError(spec, `format number ${index + 1} is not recognized`);
+  }
+  const [, order1 = "", repeats, order2 = "", name = ""] = match;
+  const norm = (o: string) => (o === "|" || o === "=" ? "<" : o);
+  if (order1 !== "" && order2 !== "" && norm(order1) !== norm(order2)) {
+    throw dtypeError(spec, `inconsistent byte order '${order1}' and '${order2}'`);
+  }
+  const shape = checkDims(spec, `format number ${index + 1}`, repeatShape(repeats));
+  const base = parseSimple(spec, (order1 || order2) + name);
+  return withShape(spec, "", { base, nesting: NO_DIMS }, shape);
 }
 
-function buildStruct(spec: string, inputs: FieldInput[]): StructDType {
-  const fields: StructField[] = [];
-  const seen = new Set<string>();
-  let offset = 0;
-  for (const input of inputs) {
-    const count = input.shape.reduce((a, b) => a * b, 1);
-    const size = input.dtype.itemsize * count;
-    if (!input.padding) {
-      for (const key of input.title === null ? [input.name] : [input.name, input.title]) {
-        if (seen.has(key)) throw dtypeError(spec, `field name '${key}' occurs more than once`);
-        seen.add(key);
+/** Lays out a structured dtype field by field, packed, as `descr_to_dtype` does. */
+class StructBuilder {
+  readonly #spec: Spec;
+  readonly #fields: StructField[] = [];
+  readonly #names = new Set<string>();
+  #offset = 0;
+
+  constructor(spec: Spec) {
+    this.#spec = spec;
+  }
+
+  /** Adds a field, or padding: bytes that belong to no field. */
+  add(name: string, title: string | null, typed: Typed, padding: boolean): void {
+    const { base, nesting } = typed;
+    if (!padding) {
+      for (const key of title === null ? [name] : [name, title]) {
+        if (this.#names.has(key)) {
+          throw dtypeError(this.#spec, `field name '${key}' occurs more than once`);
+        }
+        this.#names.add(key);
       }
-      fields.push({
-        name: input.name,
-        title: input.title,
-        offset,
-        dtype: input.dtype,
-        shape: input.shape,
+      this.#fields.push({
+        name,
+        title,
+        offset: this.#offset,
+        dtype: base,
+        shape: nesting.length === 0 ? NO_DIMS : nesting.flat(),
+        nesting,
       });
     }
-    offset += size;
-    if (offset > MAX_FLEXIBLE_ITEMSIZE) {
+    this.#offset += typedItemsize(typed);
+    if (this.#offset > MAX_FLEXIBLE_ITEMSIZE) {
       throw dtypeError(
-        spec,
+        this.#spec,
         `the structure is larger than NumPy allows (${MAX_FLEXIBLE_ITEMSIZE} bytes)`,
       );
     }
   }
-  return { kind: "struct", itemsize: offset, fields };
+
+  build(): StructDType {
+    return { kind: "struct", itemsize: this.#offset, fields: this.#fields };
+  }
 }
 
 function describe(value: unknown): string {
@@ -444,32 +577,85 @@ function describe(value: unknown): string {
   }
 }
 
-function parseShape(spec: string, where: string, value: unknown): number[] {
+/** Checks subarray dimensions as NumPy does: at most 64, each a C int. */
+function checkDims(spec: Spec, where: string, dims: number[]): number[] {
+  if (dims.length > MAX_DIMS) {
+    throw dtypeError(spec, `${where}: a subarray has at most ${MAX_DIMS} dimensions`);
+  }
+  for (const d of dims) {
+    if (d > MAX_FLEXIBLE_ITEMSIZE) {
+      throw dtypeError(
+        spec,
+        `${where}: subarray dimensions must fit a C int (at most ${MAX_FLEXIBLE_ITEMSIZE}), got ${d}`,
+      );
+    }
+  }
+  return dims;
+}
+
+function parseShape(spec: Spec, where: string, value: unknown): number[] {
   const dims = typeof value === "number" ? [value] : value;
   if (!Array.isArray(dims)) {
     throw dtypeError(spec, `${where}: the subarray shape must be an integer or a list of integers`);
   }
-  return dims.map((d) => {
-    if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
-      throw dtypeError(
-        spec,
-        `${where}: subarray dimensions must be integers >= 0, got ${describe(d)}`,
-      );
-    }
-    return d;
-  });
+  return checkDims(
+    spec,
+    where,
+    dims.map((d) => {
+      if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
+        throw dtypeError(
+          spec,
+          `${where}: subarray dimensions must be integers >= 0, got ${describe(d)}`,
+        );
+      }
+      return d;
+    }),
+  );
+}
+
+/**
+ * Whether a list is a subarray `[dtype, shape]` rather than a list of fields: two items, the
+ * second a number or a list of numbers. No list of fields looks like that, since a field
+ * always starts with its name.
+ */
+function isSubarrayForm(list: readonly unknown[]): boolean {
+  if (list.length !== 2) return false;
+  const shape = list[1];
+  return typeof shape === "number" ||
+    (Array.isArray(shape) && shape.every((d) => typeof d === "number"));
+}
+
+/** A dtype in a descr: a string, a subarray `[dtype, shape]` or a list of fields. */
+function parseDescrValue(spec: Spec, value: unknown, where: string, depth: number): Typed {
+  if (typeof value === "string") return parseString(value);
+  if (!Array.isArray(value)) {
+    throw dtypeError(
+      spec,
+      `${where === "" ? "" : `${where}: `}a dtype is a string, a list of fields or [dtype, shape]`,
+    );
+  }
+  if (depth > MAX_NESTING) {
+    throw dtypeError(spec, `structured dtypes nest deeper than ${MAX_NESTING} levels`);
+  }
+  if (isSubarrayForm(value)) {
+    const inner = parseDescrValue(spec, value[0], `${where}[0]`, depth + 1);
+    return withShape(
+      spec,
+      where,
+      inner,
+      parseShape(spec, where === "" ? "shape" : where, value[1]),
+    );
+  }
+  return { base: parseDescrList(spec, value, where, depth), nesting: NO_DIMS };
 }
 
 function parseDescrList(
-  spec: string,
+  spec: Spec,
   list: readonly unknown[],
   path: string,
   depth: number,
 ): StructDType {
-  if (depth > MAX_NESTING) {
-    throw dtypeError(spec, `structured dtypes nest deeper than ${MAX_NESTING} levels`);
-  }
-  const inputs: FieldInput[] = [];
+  const struct = new StructBuilder(spec);
   for (const [index, entry] of list.entries()) {
     const where = `${path}[${index}]`;
     if (!Array.isArray(entry) || entry.length < 2 || entry.length > 3) {
@@ -488,34 +674,54 @@ function parseDescrList(
     } else {
       throw dtypeError(spec, `${where}: a field name is a string or [title, name]`);
     }
-    let dtype: DType;
-    if (typeof rawType === "string") {
-      dtype = parseString(rawType);
-    } else if (Array.isArray(rawType)) {
-      dtype = parseDescrList(spec, rawType, `${where}[1]`, depth + 1);
-    } else {
-      throw dtypeError(spec, `${where}: a field's dtype is a string or a list of fields`);
+    if (typeof rawType !== "string" && !Array.isArray(rawType)) {
+      throw dtypeError(
+        spec,
+        `${where}: a field's dtype is a string or a list (of fields, or [dtype, shape])`,
+      );
     }
-    const shape = entry.length === 3 ? parseShape(spec, where, rawShape) : [];
-    const padding = name === "" && title === null && dtype.kind === "V";
-    inputs.push({ name, title, dtype, shape, padding });
+    const inner = parseDescrValue(spec, rawType, `${where}[1]`, depth + 1);
+    const typed = entry.length === 3
+      ? withShape(spec, where, inner, parseShape(spec, where, rawShape))
+      : inner;
+    // descr_to_dtype's padding test: an unnamed field whose dtype is a plain void or a
+    // subarray (whose type is np.void too).
+    const padding = name === "" && title === null &&
+      (typed.nesting.length > 0 || typed.base.kind === "V");
+    struct.add(name, title, typed, padding);
   }
-  return buildStruct(spec, inputs);
+  return struct.build();
 }
 
-function parseString(text: string): DType {
-  return isCommaString(text) ? parseCommaString(text) : parseSimple(text, text);
+function parseString(text: string): Typed {
+  return isCommaString(text)
+    ? parseCommaString(text)
+    : { base: parseSimple(text, text), nesting: NO_DIMS };
+}
+
+function build(typed: Typed): DType {
+  if (typed.nesting.length === 0) return typed.base;
+  return {
+    kind: "subarray",
+    base: typed.base,
+    shape: typed.nesting.flat(),
+    nesting: typed.nesting,
+    itemsize: typedItemsize(typed),
+  };
 }
 
 /**
  * Parses a dtype the way `numpy.dtype()` does for a string, or the way
  * `numpy.lib.format.descr_to_dtype` does for a descr list.
  *
- * @param spec A dtype string (`"float32"`, `">i2"`, `"U10"`, `"M8[10ms]"`, `"i4, (2,3)f8"`) or
- *   a descr list (`[["a", "<i4"], ["b", "<f8", [2]]]`), nested to any depth.
- * @returns The parsed dtype.
+ * @param spec A dtype string (`"float32"`, `">i2"`, `"U10"`, `"M8[10ms]"`, `"i4, (2,3)f8"`,
+ *   `"(2,3)i4"`) of at most {@linkcode MAX_DTYPE_TEXT_LENGTH} characters, a descr list
+ *   (`[["a", "<i4"], ["b", "<f8", [2]], ["c", ["<f8", [5]], [2]]]`), nested to any depth, or a
+ *   subarray `[dtype, shape]` (`["<i4", [2, 3]]`).
+ * @returns The parsed dtype; a subarray dtype is a {@linkcode SubarrayDType}, which
+ *   {@linkcode foldSubarray} turns into the shape and dtype of an array.
  * @throws {NpyallocError} `E_DTYPE` when NumPy would not accept it, or when it has no fixed size
- *   (`object`, `str` without a length) or is a subarray dtype.
+ *   (`object`, `str` without a length), or when the string is too long.
  *
  * @example
  * ```ts
@@ -523,19 +729,23 @@ function parseString(text: string): DType {
  * import { dtypeLabel, parseDType } from "./dtype.ts";
  * assert.equal(dtypeLabel(parseDType("float32")), "<f4");
  * assert.ok(parseDType([["a", "<i4"], ["b", "<f8", [2]]]).itemsize === 20);
+ * assert.equal(dtypeLabel(parseDType("(2,3)i4")), '["<i4",[2,3]]');
  * ```
  */
 export function parseDType(spec: DTypeSpec): DType {
   if (typeof spec === "string") {
-    if (spec.length > 10_000) {
-      throw dtypeError(spec.slice(0, 40) + "...", "the dtype string is too long");
+    if (spec.length > MAX_DTYPE_TEXT_LENGTH) {
+      throw dtypeError(
+        spec,
+        `the dtype string is ${spec.length} characters long, more than the ${MAX_DTYPE_TEXT_LENGTH} npyalloc reads`,
+      );
     }
-    return parseString(spec);
+    return build(parseString(spec));
   }
-  if (Array.isArray(spec)) return parseDescrList(describe(spec), spec, "", 0);
+  if (Array.isArray(spec)) return build(parseDescrValue(spec, spec, "", 0));
   throw new NpyallocError(
     "E_DTYPE",
-    `Cannot parse dtype ${describe(spec)}: expected a string or a list of fields`,
+    `Cannot parse dtype ${showSpec(describe(spec))}: expected a string or a list of fields`,
   );
 }
 
@@ -543,7 +753,7 @@ export function parseDType(spec: DTypeSpec): DType {
  * Turns the descr of a .npy header into a dtype, as `numpy.lib.format.descr_to_dtype` does.
  *
  * @param descr The header's `descr` value.
- * @returns The dtype.
+ * @returns The dtype: a {@linkcode SubarrayDType} for a subarray descr `[descr, shape]`.
  * @throws {NpyallocError} `E_DTYPE` for a descr NumPy would reject or npyalloc does not support.
  *
  * @example
@@ -552,16 +762,44 @@ export function parseDType(spec: DTypeSpec): DType {
  * import { descrToDType } from "./dtype.ts";
  * const dtype = descrToDType([["a", "<i2"], ["", "|V6"], ["b", "<f8"]]);
  * assert.equal(dtype.itemsize, 16);
+ * assert.equal(descrToDType([["c", ["<f8", [5]], [2]]]).itemsize, 80);
  * ```
  */
 export function descrToDType(descr: Descr): DType {
-  if (typeof descr === "string") return parseString(descr);
-  return parseDescrList(describe(descr), descr, "", 0);
+  return build(parseDescrValue(descr, descr, "", 0));
+}
+
+/**
+ * Whether a value of a descr is a subarray `[descr, shape]` rather than a list of fields.
+ *
+ * @param descr A descr.
+ * @returns `true` for a {@linkcode DescrSubarray}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isSubarrayDescr } from "./dtype.ts";
+ * assert.equal(isSubarrayDescr(["<f8", [5]]), true);
+ * assert.equal(isSubarrayDescr([["a", "<f8"], ["b", "<i4"]]), false);
+ * ```
+ */
+export function isSubarrayDescr(descr: Descr): descr is DescrSubarray {
+  return Array.isArray(descr) && isSubarrayForm(descr);
+}
+
+/** `descr` inside the subarray shapes of `nesting`, innermost last. */
+function nestDescr(descr: Descr, nesting: readonly (readonly number[])[]): Descr {
+  let out = descr;
+  for (let k = nesting.length - 1; k >= 0; k--) out = [out, [...(nesting[k] as number[])]];
+  return out;
 }
 
 /**
  * NumPy's canonical descr of a dtype: `dtype.str` for a scalar, `dtype.descr` (with `|V` padding
- * entries for gaps) for a structured dtype, as `numpy.lib.format.dtype_to_descr` returns it.
+ * entries for gaps) for a structured dtype, as `numpy.lib.format.dtype_to_descr` returns it. A
+ * field whose dtype is a subarray is `[name, [descr, inner shape], shape]`, as NumPy 2 writes
+ * `('c', ('<f8', (5,)), (2,))`. For a {@linkcode SubarrayDType}, which no header holds, it is
+ * `[descr, shape]`, NumPy's `(descr, shape)`.
  *
  * @param dtype The dtype.
  * @returns The descr written into a .npy header.
@@ -571,9 +809,11 @@ export function descrToDType(descr: Descr): DType {
  * import assert from "node:assert/strict";
  * import { dtypeToDescr, parseDType } from "./dtype.ts";
  * assert.ok(dtypeToDescr(parseDType("i4,f8")).length === 2);
+ * assert.deepEqual(dtypeToDescr(parseDType([["c", ["<f8", [5]], [2]]])), [["c", ["<f8", [5]], [2]]]);
  * ```
  */
 export function dtypeToDescr(dtype: DType): Descr {
+  if (dtype.kind === "subarray") return nestDescr(dtypeToDescr(dtype.base), dtype.nesting);
   if (dtype.kind !== "struct") return dtype.str;
   const result: DescrField[] = [];
   let offset = 0;
@@ -583,17 +823,53 @@ export function dtypeToDescr(dtype: DType): Descr {
       ? field.name
       : [field.title, field.name];
     const inner = dtypeToDescr(field.dtype);
-    result.push(field.shape.length > 0 ? [name, inner, [...field.shape]] : [name, inner]);
-    const count = field.shape.reduce((a, b) => a * b, 1);
-    offset = field.offset + field.dtype.itemsize * count;
+    const [outer, ...rest] = field.nesting;
+    result.push(outer === undefined ? [name, inner] : [name, nestDescr(inner, rest), [...outer]]);
+    offset = field.offset + field.dtype.itemsize * product(field.shape);
   }
   if (dtype.itemsize > offset) result.push(["", `|V${dtype.itemsize - offset}`]);
   return result;
 }
 
 /**
+ * An array of a subarray dtype as NumPy makes it: the subarray's dimensions appended to the
+ * shape, and its base as the dtype (`np.zeros(4, '(2,3)i4')` has shape `(4, 2, 3)` and dtype
+ * `int32`). Other dtypes come back unchanged.
+ *
+ * @param shape The array's shape as declared.
+ * @param dtype The dtype as declared.
+ * @returns The shape and dtype of the array NumPy holds, and so of the .npy file.
+ * @throws {NpyallocError} `E_DTYPE` for a subarray of no items (`'(0,)u1'`), which NumPy does
+ *   not fold but turns into the zero-size void dtype `'V0'`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dtypeLabel, foldSubarray, parseDType } from "./dtype.ts";
+ * const { shape, dtype } = foldSubarray([4n], parseDType("(2,3)i4"));
+ * assert.deepEqual(shape, [4n, 2n, 3n]);
+ * assert.equal(dtypeLabel(dtype), "<i4");
+ * ```
+ */
+export function foldSubarray(
+  shape: readonly bigint[],
+  dtype: DType,
+): { shape: bigint[]; dtype: ElementDType } {
+  if (dtype.kind !== "subarray") return { shape: [...shape], dtype };
+  if (dtype.itemsize === 0) {
+    // np.zeros(2, '(0,)u1') has shape (2,) and the dtype 'V0', which npyalloc does not write.
+    throw new NpyallocError(
+      "E_DTYPE",
+      `Cannot use the subarray dtype '${dtypeLabel(dtype)}' for an array: it has no items, and ` +
+        "NumPy makes such an array's dtype the zero-size void 'V0'",
+    );
+  }
+  return { shape: [...shape, ...dtype.shape.map(BigInt)], dtype: dtype.base };
+}
+
+/**
  * A short, human-readable name of a dtype for messages and reports: `dtype.str` for a scalar,
- * the JSON of the descr for a structured dtype.
+ * the JSON of the descr for a structured or subarray dtype.
  *
  * @param dtype The dtype.
  * @returns The label.

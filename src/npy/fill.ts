@@ -5,17 +5,18 @@
  *
  * How it works: the zero fill (omitted, `null`, `0`) is all-zero bytes for
  * every dtype. Otherwise the dtype is walked recursively: a structured dtype
- * takes a mapping of field names and writes each field at its offset (subarray
- * fields take one scalar for every item, or nested lists of the field's shape),
- * and each scalar kind has its own encoder that produces little-endian bytes
- * and reverses them for big-endian dtypes. Errors carry the field path.
+ * takes a mapping of field names and writes each field at its offset, a
+ * subarray takes one value for all its items or one per item (the rule is
+ * {@linkcode encodeFill}'s), and each scalar kind has its own encoder that
+ * produces little-endian bytes and reverses them for big-endian dtypes. Errors
+ * carry the field path.
  *
  * @module
  */
 
 import { NpyallocError } from "../errors.ts";
 import { NAT, parseDatetime64 } from "./datetime.ts";
-import type { DType, ScalarDType, StructDType } from "./dtype.ts";
+import type { DType, ElementDType, ScalarDType, StructDType } from "./dtype.ts";
 import { bigintToLongDouble, float64ToFloat16Bits, float64ToLongDouble } from "./float_bits.ts";
 
 /**
@@ -354,10 +355,24 @@ function joinPath(path: string, name: string): string {
   return path === "" ? name : `${path}.${name}`;
 }
 
+/** Whether a list is one complex value `[re, im]`: two items, neither a list nor a mapping. */
+function isComplexPair(fill: FillValue[], dtype: ElementDType): boolean {
+  return dtype.kind === "c" && fill.length === 2 &&
+    fill.every((part) => !Array.isArray(part) && !isMapping(part));
+}
+
 /** Flattens nested lists that must have exactly `shape`, in C order. */
-function flatten(fill: FillValue[], shape: readonly number[], path: string): FillValue[] {
+function flatten(
+  fill: FillValue[],
+  shape: readonly number[],
+  path: string,
+  item: ElementDType,
+): FillValue[] {
   const items: FillValue[] = [];
   const shapeText = `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+  const one = item.kind === "c"
+    ? "one value for every item: a number or [re, im]"
+    : "one value for every item";
   const walk = (value: FillValue, depth: number): void => {
     if (depth === shape.length) {
       items.push(value);
@@ -367,13 +382,37 @@ function flatten(fill: FillValue[], shape: readonly number[], path: string): Fil
       throw problem(
         path,
         `nested list ${show(fill)} does not match the field's shape ${shapeText} ` +
-          `(expected a list of ${shape[depth]} at depth ${depth + 1}, or one value for every item)`,
+          `(expected a list of ${shape[depth]} at depth ${depth + 1}, or ${one})`,
       );
     }
-    for (const item of value) walk(item, depth + 1);
+    for (const inner of value) walk(inner, depth + 1);
   };
   walk(fill, 0);
   return items;
+}
+
+/**
+ * Writes the items of a subarray (a field with a shape, or a subarray dtype) at `offset`: one
+ * value for all of them, or a nested list of exactly their shape.
+ */
+function writeItems(
+  out: Uint8Array,
+  offset: number,
+  fill: FillValue,
+  item: ElementDType,
+  shape: readonly number[],
+  path: string,
+): void {
+  if (Array.isArray(fill) && !isComplexPair(fill, item)) {
+    flatten(fill, shape, path, item).forEach((value, i) => {
+      write(out, offset + i * item.itemsize, value, item, path);
+    });
+    return;
+  }
+  const one = new Uint8Array(item.itemsize);
+  write(one, 0, fill, item, path);
+  const count = shape.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < count; i++) out.set(one, offset + i * one.length);
 }
 
 function writeStruct(
@@ -401,30 +440,10 @@ function writeStruct(
   }
   for (const field of dtype.fields) {
     const value = fill[field.name];
-    if (isZero(value)) continue;
+    if (value === undefined || isZero(value)) continue;
     const fieldPath = joinPath(path, field.name);
-    if (field.shape.length === 0) {
-      write(out, offset + field.offset, value, field.dtype, fieldPath);
-      continue;
-    }
-    const count = field.shape.reduce((a, b) => a * b, 1);
-    if (Array.isArray(value)) {
-      flatten(value, field.shape, fieldPath).forEach((item, i) => {
-        if (!isZero(item)) {
-          write(
-            out,
-            offset + field.offset + i * field.dtype.itemsize,
-            item,
-            field.dtype,
-            fieldPath,
-          );
-        }
-      });
-    } else {
-      const one = new Uint8Array(field.dtype.itemsize);
-      write(one, 0, value ?? null, field.dtype, fieldPath);
-      for (let i = 0; i < count; i++) out.set(one, offset + field.offset + i * one.length);
-    }
+    if (field.shape.length === 0) write(out, offset + field.offset, value, field.dtype, fieldPath);
+    else writeItems(out, offset + field.offset, value, field.dtype, field.shape, fieldPath);
   }
 }
 
@@ -439,6 +458,7 @@ function write(
   if (isZero(fill)) return;
   const value = fill ?? null;
   if (dtype.kind === "struct") writeStruct(out, offset, value, dtype, path);
+  else if (dtype.kind === "subarray") writeItems(out, offset, value, dtype.base, dtype.shape, path);
   else writeScalar(out, offset, value, { path, dtype });
 }
 
@@ -456,8 +476,24 @@ function write(
  * string of at most its length in code points; datetime64 an ISO 8601 string,
  * `'NaT'` or an integer count; timedelta64 an integer count or `'NaT'`; `V`
  * zeros only; structured dtypes a mapping of field names (missing fields are
- * zero; subarray fields take one value for every item or nested lists of the
- * field's shape; padding stays zero).
+ * zero; padding stays zero).
+ *
+ * A subarray (a field with a shape such as `('x', '<i4', (2, 3))`, the field
+ * `('c', ('<f8', (5,)), (2,))` whose shape is `(2, 5)` once its levels are
+ * joined, or a subarray dtype) takes either:
+ * - one value, written to every item: `{x: 7}` sets all 6 items; or
+ * - a nested list of exactly its shape, every level joined, with one value
+ *   per item: `{x: [[1, 2, 3], [4, 5, 6]]}`, and 2 lists of 5 for `c`.
+ *
+ * For a complex item, a list of two values that are not lists (`[re, im]`) is
+ * always one value for every item, never two items: on a field
+ * `('z', '<c8', (2,))`, `{z: [1, 2]}` writes 1+2j twice. Per-item values of a
+ * complex subarray are a nested list of the shape whose innermost entries are
+ * numbers or `[re, im]`: `{z: [[1, 0], [2, 0]]}` writes 1 and 2, and
+ * `{z: [[1, 2], [3, 4]]}` writes 1+2j and 3+4j. Only per-item real values
+ * of a complex subarray of shape `(2,)` need that spelling: for any other
+ * shape a nested list cannot be read as `[re, im]` (`[[1, 2], [3, 4], [5, 6]]`
+ * gives six reals to a field of shape `(3, 2)`).
  *
  * @example
  * ```ts

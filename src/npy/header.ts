@@ -16,7 +16,14 @@
  */
 
 import { NpyallocError } from "../errors.ts";
-import { type Descr, type DescrField, descrToDType, type DType } from "./dtype.ts";
+import {
+  type Descr,
+  type DescrField,
+  descrToDType,
+  type DType,
+  type ElementDType,
+  isSubarrayDescr,
+} from "./dtype.ts";
 import { parsePyLiteral, type PyLiteral } from "./py_literal.ts";
 import { pyRepr, PyTuple, type PyValue } from "./py_repr.ts";
 
@@ -32,13 +39,52 @@ export interface NpyHeader {
   /** The descr as written in the header. */
   descr: Descr;
   /** The dtype the descr stands for. */
-  dtype: DType;
+  dtype: ElementDType;
   /** Whether the data is stored in Fortran (column-major) order. */
   fortranOrder: boolean;
   /** The shape of the array. */
   shape: bigint[];
   /** Size of the data in bytes: the itemsize times the product of the shape. */
   dataBytes: bigint;
+}
+
+/**
+ * What a .npy header says, as read by {@linkcode decodeHeaderInfo}: also for arrays that cannot
+ * be memory-mapped as the header describes them, such as object arrays, which `np.save` writes
+ * as a pickle after the header.
+ */
+export interface NpyHeaderInfo {
+  /** The format version of the file. */
+  version: NpyVersion;
+  /** Size of the whole header in bytes: the offset where the data starts. */
+  headerBytes: number;
+  /** The descr as written in the header. */
+  descr: Descr;
+  /** The dtype the descr stands for; `null` when npyalloc cannot read it (see `problem`). */
+  dtype: DType | null;
+  /** Whether the data is stored in Fortran (column-major) order. */
+  fortranOrder: boolean;
+  /** The shape of the array, exact. */
+  shape: bigint[];
+  /**
+   * The itemsize times the product of the shape, exact, also past 2^63; `null` without a dtype,
+   * or past 2^256 bytes.
+   */
+  dataBytes: bigint | null;
+  /**
+   * Why the data cannot be memory-mapped as the header says, or `null`: an object dtype (the
+   * data is a pickle), a descr npyalloc does not support, a subarray descr for the whole array,
+   * or a data size of 2^63 bytes or more. {@linkcode decodeHeader} throws this as its message.
+   */
+  problem: string | null;
+}
+
+/** What the header of a .npy file on disk says, as `readHeaderInfoFromFile` reads it. */
+export interface NpyFileHeaderInfo extends NpyHeaderInfo {
+  /** The size of the file in bytes. */
+  fileBytes: bigint;
+  /** The size a complete file has, `headerBytes + dataBytes`; `null` when `dataBytes` is. */
+  expectedFileBytes: bigint | null;
 }
 
 /** The header of a .npy file on disk, as `readHeaderFromFile` reads it. */
@@ -85,6 +131,8 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21;
 const DEFAULT_MAX_HEADER_BYTES = 1 << 24;
 const MAX_DATA_BYTES = (1n << 63n) - 1n;
+// Data sizes past this are not computed (dataBytes is null): 2^256 bytes says enough.
+const MAX_REPORTED_BYTES = 1n << 256n;
 
 const VERSION_INFO: Record<NpyVersion, { major: number; lengthBytes: 2 | 4; readers: string }> = {
   "1.0": { major: 1, lengthBytes: 2, readers: "any NumPy" },
@@ -98,6 +146,7 @@ function notNpy(message: string, cause?: unknown): NpyallocError {
 
 function descrToPy(descr: Descr): PyValue {
   if (typeof descr === "string") return descr;
+  if (isSubarrayDescr(descr)) return new PyTuple([descrToPy(descr[0]), new PyTuple(descr[1])]);
   return descr.map((field: DescrField) => {
     const name = field[0];
     const items: PyValue[] = [
@@ -358,8 +407,19 @@ function show(value: PyLiteral): string {
 
 function toDescr(value: PyLiteral): Descr {
   if (typeof value === "string") return value;
+  if (value instanceof PyTuple) {
+    // descr_to_dtype reads a tuple as a subarray (descr, shape), as NumPy 2 writes the descr of
+    // a field whose dtype is itself a subarray: ('c', ('<f8', (5,)), (2,)).
+    const [sub, shape] = value.items as PyLiteral[];
+    if (value.items.length !== 2 || sub === undefined || shape === undefined) {
+      throw notNpy(`Header descr tuple is not a (descr, shape) subarray: ${show(value)}`);
+    }
+    return [toDescr(sub), toFieldShape(shape)];
+  }
   if (!Array.isArray(value)) {
-    throw notNpy(`Header descr is not a string or a list of fields: ${show(value)}`);
+    throw notNpy(
+      `Header descr is not a string, a list of fields or a (descr, shape) tuple: ${show(value)}`,
+    );
   }
   return value.map((item): DescrField => {
     const parts = item instanceof PyTuple
@@ -407,28 +467,22 @@ function toFieldShape(value: PyLiteral): number[] {
   });
 }
 
-/**
- * Decodes and validates a .npy header.
- *
- * @param bytes The start of the file, at least the whole header (the data may follow).
- * @param options Limits.
- * @returns The header: version, size, descr, dtype, order, shape and data size.
- * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed
- * .npy header of a supported dtype: wrong magic, unknown version, a header
- * longer than `maxHeaderBytes`, bad encoding, a dict that is not NumPy's, a
- * data size of 2^63 bytes or more. A `bytes` shorter than the header gives a
- * message starting with `Truncated header`; use {@linkcode headerLength} to
- * learn how much to read.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { decodeHeader, encodeHeader } from "./header.ts";
- * const h = decodeHeader(encodeHeader("<f4", false, [2, 3], "auto").bytes);
- * assert.ok(h.dataBytes === 24n && h.headerBytes === 128);
- * ```
- */
-export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {}): NpyHeader {
+/** A descr naming Python objects anywhere: `|O` (NumPy 2), `O`, `O8` (older writers), `object`. */
+function holdsObjects(descr: Descr): boolean {
+  if (typeof descr === "string") return /^[<>=|]?O\d*$/.test(descr) || descr === "object";
+  if (isSubarrayDescr(descr)) return holdsObjects(descr[0]);
+  return descr.some((field) => holdsObjects(field[1]));
+}
+
+function showDescr(descr: Descr): string {
+  return show(descrToPy(descr) as PyLiteral);
+}
+
+/** The header's fields and, when the dtype cannot be used, the error that said why. */
+function readInfo(
+  bytes: Uint8Array,
+  options: DecodeHeaderOptions,
+): { info: NpyHeaderInfo; cause: unknown } {
   const max = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const total = headerLength(bytes);
   if (total === null) {
@@ -465,35 +519,135 @@ export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {
     throw notNpy(`Header fortran_order is not True or False: ${show(fortranOrder as PyLiteral)}`);
   }
   const descr = toDescr(dict.get("descr") as PyLiteral);
+  const info: NpyHeaderInfo = {
+    version,
+    headerBytes: total,
+    descr,
+    dtype: null,
+    fortranOrder,
+    shape,
+    dataBytes: null,
+    problem: null,
+  };
+  if (holdsObjects(descr)) {
+    info.problem = `Header descr ${
+      showDescr(descr)
+    } holds Python objects: the data is a pickle, which cannot be memory-mapped`;
+    return { info, cause: undefined };
+  }
   let dtype: DType;
   try {
     dtype = descrToDType(descr);
   } catch (err) {
-    if (err instanceof NpyallocError) {
-      throw notNpy(`Header descr is not a supported dtype: ${err.message}`, err);
-    }
-    throw err;
+    if (!(err instanceof NpyallocError)) throw err;
+    info.problem = `Header descr is not a supported dtype: ${err.message}`;
+    return { info, cause: err };
+  }
+  info.dtype = dtype;
+  if (dtype.kind === "subarray") {
+    // np.load reads such a file only with mmap_mode; np.save never writes one.
+    info.problem =
+      `Header descr ${
+        showDescr(descr)
+      } is a subarray dtype for the whole array, which np.load cannot read ` +
+      "(NumPy writes the dimensions of a subarray into the shape)";
+    return { info, cause: undefined };
   }
   // NumPy's own overflow check: the product of the non-zero extents times the itemsize.
   const itemsize = BigInt(dtype.itemsize);
   let bound = itemsize > 0n ? itemsize : 1n;
-  let elements = 1n;
   for (const n of shape) {
-    elements *= n;
     if (n !== 0n) bound *= n;
-    if (bound > MAX_DATA_BYTES) {
-      throw notNpy(
-        `Header shape ${show(rawShape)} is too large: the data would need 2^63 bytes or more`,
-      );
-    }
+    if (bound > MAX_DATA_BYTES) break;
+  }
+  // The exact size, also past 2^63, but not the product of a hostile shape's huge extents.
+  let size: bigint | null = shape.includes(0n) ? 0n : itemsize;
+  for (const n of shape) {
+    if (size === null || size === 0n) break;
+    size *= n;
+    if (size > MAX_REPORTED_BYTES) size = null;
+  }
+  info.dataBytes = size;
+  if (bound > MAX_DATA_BYTES) {
+    info.problem = `Header shape ${
+      show(rawShape)
+    } is too large: the data would need 2^63 bytes or more`;
+  }
+  return { info, cause: undefined };
+}
+
+/**
+ * Decodes a .npy header and says what it holds, also when the array cannot be memory-mapped as
+ * it describes (`problem` says why): the header of an object array, whose data is a pickle, or
+ * of data of 2^63 bytes or more, still has its descr, shape and order. Only a header that is
+ * not NumPy's throws.
+ *
+ * @param bytes The start of the file, at least the whole header (the data may follow).
+ * @param options Limits.
+ * @returns What the header says, and the problem, if any.
+ * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed .npy header: wrong
+ * magic, unknown version, a header longer than `maxHeaderBytes`, bad encoding, a dict that is
+ * not NumPy's (keys, a shape that is not a tuple of integers >= 0, a `fortran_order` that is
+ * not a bool, a descr that is not a string, a list of fields or a subarray tuple). A `bytes`
+ * shorter than the header gives a message starting with `Truncated header`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeHeaderInfo } from "./header.ts";
+ * const text = "{'descr': '|O', 'fortran_order': False, 'shape': (4,), }";
+ * const body = new TextEncoder().encode(text.padEnd(117) + "\n");
+ * const bytes = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0, ...body]);
+ * const info = decodeHeaderInfo(bytes);
+ * assert.deepEqual([info.descr, info.shape, info.dtype], ["|O", [4n], null]);
+ * assert.match(info.problem ?? "", /pickle, which cannot be memory-mapped/);
+ * ```
+ */
+export function decodeHeaderInfo(
+  bytes: Uint8Array,
+  options: DecodeHeaderOptions = {},
+): NpyHeaderInfo {
+  return readInfo(bytes, options).info;
+}
+
+/** A header without a problem, as {@linkcode decodeHeader} returns it. */
+function strict({ info, cause }: { info: NpyHeaderInfo; cause: unknown }): NpyHeader {
+  const { dtype, dataBytes, problem } = info;
+  if (problem !== null || dtype === null || dtype.kind === "subarray" || dataBytes === null) {
+    throw notNpy(problem ?? "Header descr is not a supported dtype", cause);
   }
   return {
-    version,
-    headerBytes: total,
-    descr,
+    version: info.version,
+    headerBytes: info.headerBytes,
+    descr: info.descr,
     dtype,
-    fortranOrder,
-    shape,
-    dataBytes: elements * itemsize,
+    fortranOrder: info.fortranOrder,
+    shape: info.shape,
+    dataBytes,
   };
+}
+
+/**
+ * Decodes and validates a .npy header.
+ *
+ * @param bytes The start of the file, at least the whole header (the data may follow).
+ * @param options Limits.
+ * @returns The header: version, size, descr, dtype, order, shape and data size.
+ * @throws {NpyallocError} `E_NOT_NPY` for anything that is not a well-formed
+ * .npy header of a supported dtype: wrong magic, unknown version, a header
+ * longer than `maxHeaderBytes`, bad encoding, a dict that is not NumPy's, a
+ * data size of 2^63 bytes or more, any `problem` of {@linkcode decodeHeaderInfo}.
+ * A `bytes` shorter than the header gives a message starting with `Truncated header`;
+ * use {@linkcode headerLength} to learn how much to read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeHeader, encodeHeader } from "./header.ts";
+ * const h = decodeHeader(encodeHeader("<f4", false, [2, 3], "auto").bytes);
+ * assert.ok(h.dataBytes === 24n && h.headerBytes === 128);
+ * ```
+ */
+export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions = {}): NpyHeader {
+  return strict(readInfo(bytes, options));
 }

@@ -7,7 +7,15 @@
  */
 
 import { NpyallocError } from "../errors.ts";
-import { type Descr, type DType, dtypeLabel, dtypeToDescr } from "./dtype.ts";
+import {
+  type Descr,
+  type DType,
+  dtypeLabel,
+  dtypeToDescr,
+  type ElementDType,
+  foldSubarray,
+  MAX_DIMS,
+} from "./dtype.ts";
 import { encodeFill, type FillValue, isZeroFill } from "./fill.ts";
 import { encodeHeader, fortranOrderFlag } from "./header.ts";
 import { dataBytes } from "./shape.ts";
@@ -29,6 +37,7 @@ export const HEADER_VERSIONS: readonly HeaderVersion[] = ["auto", "1.0", "2.0", 
 /** What a user asks for: one array. */
 export interface ArrayRequest {
   readonly shape: readonly bigint[];
+  /** The dtype; a subarray dtype (`'(2,3)i4'`) is folded into the shape, as NumPy does. */
   readonly dtype: DType;
   /** @default {"C"} */
   readonly order?: Order;
@@ -42,8 +51,13 @@ export interface ArrayRequest {
 
 /** One array, fully planned. */
 export interface ArrayLayout {
+  /**
+   * The shape of the array in the file: the request's, with the dimensions of a subarray dtype
+   * appended (`[4]` of `'(2,3)i4'` is `[4, 2, 3]`, as `np.zeros(4, '(2,3)i4').shape`).
+   */
   readonly shape: readonly bigint[];
-  readonly dtype: DType;
+  /** The dtype of the array in the file: the request's, or the base of a subarray dtype. */
+  readonly dtype: ElementDType;
   readonly descr: Descr;
   readonly order: Order;
   /** What the header says; false for F-ordered arrays that are also C-contiguous, as NumPy writes. */
@@ -70,7 +84,8 @@ const MAX_FILE_BYTES = BigInt(Number.MAX_SAFE_INTEGER);
  *
  * @param request The array.
  * @returns Its layout.
- * @throws {NpyallocError} `E_SHAPE` for a size past 2^63 (or past 2^53 for the whole file),
+ * @throws {NpyallocError} `E_SHAPE` for a size past 2^63 (or past 2^53 for the whole file), or
+ *   more than 64 dimensions (with those of a subarray dtype),
  *   `E_FILL` for a fill that does not fit the dtype, `E_ALLOCATION` for `sparse` or `reserve`
  *   with a non-zero fill, `E_HEADER` for a header version that cannot hold the header.
  *
@@ -82,10 +97,18 @@ const MAX_FILE_BYTES = BigInt(Number.MAX_SAFE_INTEGER);
  * const layout = layoutArray({ shape: [1000n, 1000n], dtype: parseDType("float32"), fill: 1.5 });
  * assert.equal(layout.allocation, "write");
  * assert.equal(layout.fileBytes, 128n + 4_000_000n);
+ * assert.deepEqual(layoutArray({ shape: [4n], dtype: parseDType("(2,3)i4") }).shape, [4n, 2n, 3n]);
  * ```
  */
 export function layoutArray(request: ArrayRequest): ArrayLayout {
-  const { shape, dtype } = request;
+  const { shape, dtype } = foldSubarray(request.shape, request.dtype);
+  if (shape.length > MAX_DIMS) {
+    throw new NpyallocError(
+      "E_SHAPE",
+      `Shape of ${shape.length} dimensions is more than NumPy allows (${MAX_DIMS})` +
+        (shape.length > request.shape.length ? " once the subarray dtype's are added" : ""),
+    );
+  }
   const order = request.order ?? "C";
   const bytes = dataBytes(shape, dtype.itemsize);
   const element = encodeFill(dtype, request.fill);

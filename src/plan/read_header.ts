@@ -8,9 +8,11 @@
 import { mapOsError, NpyallocError } from "../errors.ts";
 import {
   decodeHeader,
+  decodeHeaderInfo,
   type DecodeHeaderOptions,
   headerLength,
   type NpyFileHeader,
+  type NpyFileHeaderInfo,
 } from "../npy/header.ts";
 import { MAX_HEADER_READ_BYTES } from "../limits.ts";
 import type { FileInfo, Platform } from "../platform/platform.ts";
@@ -53,6 +55,50 @@ export async function readHeader(
   file: string,
   options: DecodeHeaderOptions = {},
 ): Promise<NpyFileHeader> {
+  const { bytes, info } = await readHeaderBytes(fs, file, options);
+  const header = decodeHeader(bytes, options);
+  return {
+    ...header,
+    fileBytes: info.size,
+    expectedFileBytes: BigInt(header.headerBytes) + header.dataBytes,
+  };
+}
+
+/**
+ * Reads the header of a .npy file and says what it holds, also when the array cannot be
+ * memory-mapped as it describes (an object array, data of 2^63 bytes or more): what `inspect`
+ * shows. Only a header that is not NumPy's throws.
+ *
+ * @param fs The filesystem.
+ * @param file The file.
+ * @param options The largest header accepted.
+ * @returns What the header says, the file's size, the size a complete file has (`null` when the
+ *   data size is unknown), and the problem, if any.
+ * @throws {NpyallocError} As {@linkcode readHeader}, but not for the `problem`s of
+ *   `decodeHeaderInfo`.
+ */
+export async function readHeaderInfo(
+  fs: HeaderReader,
+  file: string,
+  options: DecodeHeaderOptions = {},
+): Promise<NpyFileHeaderInfo> {
+  const { bytes, info } = await readHeaderBytes(fs, file, options);
+  const header = decodeHeaderInfo(bytes, options);
+  return {
+    ...header,
+    fileBytes: info.size,
+    expectedFileBytes: header.dataBytes === null
+      ? null
+      : BigInt(header.headerBytes) + header.dataBytes,
+  };
+}
+
+/** The whole header of a file (and no data), and what the file is. */
+async function readHeaderBytes(
+  fs: HeaderReader,
+  file: string,
+  options: DecodeHeaderOptions,
+): Promise<{ bytes: Uint8Array; info: FileInfo }> {
   const action = `Cannot read the header of '${file}'`;
   let bytes: Uint8Array;
   let info: FileInfo;
@@ -66,7 +112,7 @@ export async function readHeader(
   }
   const maxHeaderBytes = options.maxHeaderBytes ?? MAX_HEADER_READ_BYTES;
   const total = headerLength(bytes);
-  // A header over the limit is refused by decodeHeader from its length alone: never read.
+  // A header over the limit is refused by the decoder from its length alone: never read.
   if (total !== null && total > bytes.length && total <= maxHeaderBytes + 12) {
     try {
       ({ bytes, info } = await fs.readStart(file, total));
@@ -74,10 +120,5 @@ export async function readHeader(
       throw mapOsError(err, action);
     }
   }
-  const header = decodeHeader(bytes, { ...options, maxHeaderBytes });
-  return {
-    ...header,
-    fileBytes: info.size,
-    expectedFileBytes: BigInt(header.headerBytes) + header.dataBytes,
-  };
+  return { bytes, info };
 }
