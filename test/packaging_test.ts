@@ -76,12 +76,14 @@ function withOutfile(args: readonly string[], outfile: string): string[] {
   return args.map((arg, i) => (i === at + 1 ? outfile : arg));
 }
 
-/** The arrays of a report whose allocation is `reserve`, and how each was laid out. */
-function reservedBy(reportFile: string): string[] {
+/** Every array of the report whose allocation is `reserve` (there are some) was laid out `by`. */
+function assertReservedBy(reportFile: string, by: "fallocate" | "zeros"): void {
   const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
-  return report.arrays
+  const how: string[] = report.arrays
     .filter((a: { allocation: string }) => a.allocation === "reserve")
     .map((a: { allocated_by: string }) => a.allocated_by);
+  assert.ok(how.length > 0, `${reportFile} reserves nothing`);
+  assert.deepEqual(how.filter((h) => h !== by), [], `${reportFile}: reserved by ${by}`);
 }
 
 describe("packaging", () => {
@@ -281,18 +283,14 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
   }
 
   test("Node.js through the npm bin, reserving with fallocate through koffi", () => {
-    const report = runNode("node", [NODE_CLI], "out-node");
-    const how = reservedBy(report);
-    assert.ok(how.length > 0 && how.every((by) => by === "fallocate"), how.join(", "));
+    assertReservedBy(runNode("node", [NODE_CLI], "out-node"), "fallocate");
   });
 
   test("Node.js where koffi cannot be loaded: the bundle alone, reserve writes zeros", () => {
     const alone = path.join(dir, "alone");
     fs.mkdirSync(alone);
     fs.copyFileSync(NODE_CLI, path.join(alone, "npyalloc.mjs"));
-    const report = runNode("node", [path.join(alone, "npyalloc.mjs")], "out-alone");
-    const how = reservedBy(report);
-    assert.ok(how.length > 0 && how.every((by) => by === "zeros"), how.join(", "));
+    assertReservedBy(runNode("node", [path.join(alone, "npyalloc.mjs")], "out-alone"), "zeros");
   });
 
   test("the single-file executable, alone in a folder with no runtime on PATH", () => {
@@ -340,7 +338,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
       tarball = path.join(dir, pack.stdout.trim().split("\n").at(-1)!);
     });
 
-    /** `env` with `bin` first on PATH, and a shell line that runs `npyalloc` from there. */
+    /** Runs a shell line in `cwd` with `bin` first on a Node.js-only PATH. */
     function onPath(bin: string, line: string, cwd: string) {
       return run("sh", ["-c", line], { cwd, env: { ...env, PATH: `${bin}:${NODE_ONLY_PATH}` } });
     }
@@ -355,14 +353,16 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
       const install = run("npm", ["install", ...npmFlags, tarball], { cwd: project, env });
       assert.equal(install.status, 0, install.stderr);
       const bin = path.join(project, "node_modules", ".bin", "npyalloc");
-      const report = runNode(bin, [], "out-project", { cwd: project, env });
-      assert.ok(reservedBy(report).every((by) => by === "fallocate"));
+      assertReservedBy(runNode(bin, [], "out-project", { cwd: project, env }), "fallocate");
       const lib = run("node", [
         "--input-type=module",
         "-e",
-        "import { VERSION, parseDType } from 'npyalloc'; console.log(VERSION, parseDType('>i2').itemsize)",
+        "import { VERSION, createArray, parseDType } from 'npyalloc';" +
+        "const made = await createArray('lib.npy', { shape: [1024], dtype: 'float32' });" +
+        "console.log(VERSION, parseDType('>i2').itemsize, made.allocatedBy)",
       ], { cwd: project, env });
-      assert.equal(lib.stdout.trim(), `${VERSION} 2`, lib.stderr);
+      // The library bundle (dist/mod.mjs) finds koffi too.
+      assert.equal(lib.stdout.trim(), `${VERSION} 2 fallocate`, lib.stderr);
     });
 
     test("installed globally (npm install -g): npyalloc on PATH reserves with fallocate", () => {
@@ -388,9 +388,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
       assert.equal(info.ok, true);
       assert.equal(info.data_bytes, 4 * 1024 ** 3);
       assert.ok(info.allocated_bytes >= info.file_bytes, `allocated ${info.allocated_bytes}`);
-      const report = runNode(path.join(bin, "npyalloc"), [], "out-global", { env });
-      const how = reservedBy(report);
-      assert.ok(how.length > 0 && how.every((by) => by === "fallocate"), how.join(", "));
+      assertReservedBy(runNode(path.join(bin, "npyalloc"), [], "out-global", { env }), "fallocate");
     });
 
     test("linked from the clone (npm link): npyalloc on PATH runs this checkout", () => {
@@ -407,9 +405,7 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
       );
       const version = onPath(bin, "npyalloc --version", dir);
       assert.equal(version.stdout.trim(), `npyalloc ${VERSION}`, version.stderr);
-      const report = runNode(path.join(bin, "npyalloc"), [], "out-linked", { env });
-      const how = reservedBy(report);
-      assert.ok(how.length > 0 && how.every((by) => by === "fallocate"), how.join(", "));
+      assertReservedBy(runNode(path.join(bin, "npyalloc"), [], "out-linked", { env }), "fallocate");
     });
   });
 });
