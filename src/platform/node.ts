@@ -10,10 +10,10 @@
  * platform is created (never for `--version`, `inspect` or `validate`), and
  * libc is opened on first use. Where either fails (no koffi binary for this
  * OS or CPU, an install without optional dependencies, no glibc), the
- * platform is today's portable one: reservations answer `"unsupported"` and
- * the caller writes zeros, files get temporary names, writes go through
- * `node:fs`. koffi reads `errno` right after a call on the calling thread, as
- * the other adapters do.
+ * platform is the portable one: reservations answer `"unsupported"` and the
+ * caller writes zeros, files get temporary names, writes go through
+ * `node:fs`. `errno` is read through koffi right after each call, on the
+ * calling thread, as in the other adapters.
  *
  * @module
  */
