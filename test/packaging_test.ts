@@ -1,8 +1,9 @@
 /**
  * Every way of running npyalloc: Deno and Bun from source, Node.js from the
- * npm package's build, and the single-file executable. They must write the
- * same bytes, and the library exports must agree between deno.json and
- * package.json.
+ * npm package's build (with koffi, and without it), the package installed into
+ * a project, globally and by `npm link`, and the single-file executable. They
+ * must write the same bytes, and the library exports must agree between
+ * deno.json and package.json.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,8 @@ import { tempDir } from "./_support/temp.ts";
 const ROOT = path.join(import.meta.dirname ?? ".", "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
 const CLI = path.join(ROOT, "src", "cli.ts");
-const NODE_CLI = path.join(ROOT, "dist", "npyalloc.mjs");
+const NODE_CLI_IN_PACKAGE = path.join("dist", "npyalloc.mjs");
+const NODE_CLI = path.join(ROOT, NODE_CLI_IN_PACKAGE);
 const NODE_ONLY_PATH = "/usr/local/bin:/usr/bin:/bin";
 const { dir, remove } = tempDir("packaging");
 after(remove);
@@ -52,6 +54,38 @@ function snapshot(root: string): Map<string, Buffer> {
   return files;
 }
 
+/**
+ * The `bun build` commands of one of package.json's scripts, each as its arguments after `bun`.
+ *
+ * @param script The script's name, e.g. `"build"`.
+ * @returns One argument list per `bun build` in the script.
+ */
+function bunBuilds(script: string): string[][] {
+  const line = (readJson("package.json").scripts as Record<string, string>)[script];
+  assert.ok(line !== undefined, `package.json has no script '${script}'`);
+  return line.split("&&")
+    .map((command) => [...command.trim().matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!))
+    .filter((args) => args[0] === "bun" && args[1] === "build")
+    .map((args) => args.slice(1));
+}
+
+/** `args` with the value of `--outfile` replaced by `outfile`. */
+function withOutfile(args: readonly string[], outfile: string): string[] {
+  const at = args.indexOf("--outfile");
+  assert.ok(at >= 0 && at + 1 < args.length, `no --outfile in ${args.join(" ")}`);
+  return args.map((arg, i) => (i === at + 1 ? outfile : arg));
+}
+
+/** Every array of the report whose allocation is `reserve` (there are some) was laid out `by`. */
+function assertReservedBy(reportFile: string, by: "fallocate" | "zeros"): void {
+  const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+  const how: string[] = report.arrays
+    .filter((a: { allocation: string }) => a.allocation === "reserve")
+    .map((a: { allocated_by: string }) => a.allocated_by);
+  assert.ok(how.length > 0, `${reportFile} reserves nothing`);
+  assert.deepEqual(how.filter((h) => h !== by), [], `${reportFile}: reserved by ${by}`);
+}
+
 describe("packaging", () => {
   test("deno.json and package.json export the same entry points, at the same version", () => {
     const deno = readJson("deno.json");
@@ -79,22 +113,75 @@ describe("packaging", () => {
     assert.ok(fs.existsSync(path.join(ROOT, "dist", "types", "mod.d.ts")));
   });
 
-  test("the Node.js build is what the sources build to today", () => {
-    const fresh = path.join(dir, "fresh.mjs");
-    execFileSync(path.join(BIN, "bun"), [
-      "build",
-      CLI,
-      "--target",
-      "node",
-      "--banner",
-      "#!/usr/bin/env node",
-      "--outfile",
-      fresh,
-    ], { stdio: "ignore" });
-    assert.ok(
-      fs.readFileSync(fresh).equals(fs.readFileSync(NODE_CLI)),
-      "dist/npyalloc.mjs is stale: run 'npm run build'",
+  test("the Node.js builds are what the sources build to today, with koffi left out", () => {
+    const builds = bunBuilds("build");
+    assert.deepEqual(
+      builds.map((args) => args[1]),
+      ["src/cli.ts", "src/mod.ts", "src/run/writer_thread.ts"],
+      "the build script bundles the CLI, the library and the library's writer thread",
     );
+    for (const args of builds) {
+      const outfile = args[args.indexOf("--outfile") + 1]!;
+      // koffi loads its native binary from its own folder: bundled, it would never load.
+      assert.equal(args[args.indexOf("--external") + 1], "koffi", `${outfile}: --external koffi`);
+      const fresh = path.join(dir, path.basename(outfile));
+      execFileSync(path.join(BIN, "bun"), withOutfile(args, fresh), { cwd: ROOT, stdio: "ignore" });
+      const built = fs.readFileSync(path.join(ROOT, outfile));
+      assert.ok(
+        fs.readFileSync(fresh).equals(built),
+        `${outfile} is stale: run 'npm run build'`,
+      );
+      const text = built.toString("utf8");
+      assert.match(text, /import\("koffi"\)/, `${outfile} imports koffi at run time`);
+      assert.doesNotMatch(text, /@koromix/, `${outfile} must not carry koffi's own code`);
+    }
+  });
+});
+
+describe("what npm pack ships", () => {
+  test("sources, schemas, the build, the README, the license and the examples; no data", () => {
+    // A copy of the package after the README's quick start, which leaves arrays and a report in
+    // examples/, and a compiled binary in dist/.
+    const copy = path.join(dir, "pack-copy");
+    for (
+      const entry of ["package.json", "README.md", "LICENSE", "src", "schemas", "examples", "dist"]
+    ) {
+      fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+    }
+    const quick = run("node", [
+      path.join(copy, NODE_CLI_IN_PACKAGE),
+      "run",
+      "examples/quickstart.yaml",
+      "-q",
+    ], {
+      cwd: copy,
+      env: { PATH: NODE_ONLY_PATH, HOME: dir },
+    });
+    assert.equal(quick.status, 0, quick.stderr);
+    const made = (fs.readdirSync(path.join(copy, "examples"), { recursive: true }) as string[])
+      .filter((name) => /\.npy$|npyalloc-report/.test(name));
+    assert.ok(made.some((name) => name.endsWith(".npy")), "the quick start made arrays");
+    assert.ok(made.includes("npyalloc-report.json"), "the quick start wrote its report");
+    fs.writeFileSync(path.join(copy, "dist", "npyalloc"), "a binary from 'npm run build:bin'");
+
+    const pack = run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: copy,
+      env: { PATH: NODE_ONLY_PATH, HOME: dir },
+    });
+    assert.equal(pack.status, 0, pack.stderr);
+    const files = (JSON.parse(pack.stdout)[0].files as { path: string }[]).map((f) => f.path);
+    const shipped =
+      /^(package\.json|README\.md|LICENSE|dist\/(npyalloc|mod|writer_thread)\.mjs|dist\/types\/.+\.d\.ts|src\/.+\.(ts|js)|schemas\/[^/]+\.schema\.json|examples\/.+\.(yaml|sh|sbatch))$/;
+    assert.deepEqual(files.filter((f) => !shipped.test(f)), []);
+    const examples = (fs.readdirSync(path.join(ROOT, "examples"), { recursive: true }) as string[])
+      .filter((name) => /\.(yaml|sh|sbatch)$/.test(name) && !name.startsWith("data"))
+      .map((name) => `examples/${name}`);
+    assert.ok(examples.length >= 3);
+    for (
+      const required of [...examples, "LICENSE", "README.md", "dist/npyalloc.mjs", "dist/mod.mjs"]
+    ) {
+      assert.ok(files.includes(required), `${required} is shipped`);
+    }
   });
 });
 
@@ -168,41 +255,51 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     assertThreadsWrote(path.join(dir, "bun.json"));
   });
 
-  test("Node.js through the npm bin, with reserve falling back to writing zeros", () => {
-    const r = run("node", [
-      NODE_CLI,
+  /** Runs the corpus with `command` on a Node.js-only PATH; returns the report's path. */
+  function runNode(
+    command: string,
+    args: string[],
+    out: string,
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ): string {
+    const report = path.join(dir, `${out}.json`);
+    const r = run(command, [
+      ...args,
       "run",
       manifest,
       "-q",
       "--no-fsync",
       "--var",
-      "OUT=node",
+      `OUT=${out}`,
       "-r",
-      path.join(dir, "node.json"),
-    ], {
-      env: { PATH: NODE_ONLY_PATH, HOME: dir },
-    });
+      report,
+    ], { cwd: options.cwd ?? dir, env: options.env ?? { PATH: NODE_ONLY_PATH, HOME: dir } });
     assert.equal(r.status, 0, r.stderr);
-    assertSame("node", path.join(dir, "node"));
-    assertThreadsWrote(path.join(dir, "node.json"));
-    const report = JSON.parse(fs.readFileSync(path.join(dir, "node.json"), "utf8"));
-    assert.match(report.tool.runtime, /^node 2\d\./);
-    const reserved = report.arrays.filter((a: { allocation: string }) =>
-      a.allocation === "reserve"
-    );
-    assert.ok(
-      reserved.length > 0 &&
-        reserved.every((a: { allocated_by: string }) => a.allocated_by === "zeros"),
-    );
+    assertSame(out, path.join(dir, out));
+    assertThreadsWrote(report);
+    const tool = JSON.parse(fs.readFileSync(report, "utf8")).tool;
+    assert.match(tool.runtime, /^node 2\d\./);
+    return report;
+  }
+
+  test("Node.js through the npm bin, reserving with fallocate through koffi", () => {
+    assertReservedBy(runNode("node", [NODE_CLI], "out-node"), "fallocate");
+  });
+
+  test("Node.js where koffi cannot be loaded: the bundle alone, reserve writes zeros", () => {
+    const alone = path.join(dir, "alone");
+    fs.mkdirSync(alone);
+    fs.copyFileSync(NODE_CLI, path.join(alone, "npyalloc.mjs"));
+    assertReservedBy(runNode("node", [path.join(alone, "npyalloc.mjs")], "out-alone"), "zeros");
   });
 
   test("the single-file executable, alone in a folder with no runtime on PATH", () => {
     const bare = path.join(dir, "bare");
     fs.mkdirSync(bare);
     const binary = path.join(dir, "npyalloc-bin");
-    execFileSync(path.join(BIN, "bun"), ["build", CLI, "--compile", "--outfile", binary], {
-      stdio: "ignore",
-    });
+    const [build] = bunBuilds("build:bin");
+    assert.ok(build !== undefined && build.includes("--compile"));
+    execFileSync(path.join(BIN, "bun"), withOutfile(build, binary), { cwd: ROOT, stdio: "ignore" });
     fs.copyFileSync(binary, path.join(bare, "npyalloc"));
     fs.chmodSync(path.join(bare, "npyalloc"), 0o755);
     fs.copyFileSync(manifest, path.join(bare, "corpus.yaml"));
@@ -225,44 +322,90 @@ describe("one corpus, three runtimes and a binary, the same bytes", () => {
     assert.ok(report.arrays.some((a: { allocated_by: string }) => a.allocated_by === "fallocate"));
   });
 
-  test("installed from the npm package on a machine with only Node.js", () => {
-    const pack = run("npm", ["pack", "--pack-destination", dir, "--silent"]);
-    assert.equal(pack.status, 0, pack.stderr);
-    const tarball = path.join(dir, pack.stdout.trim().split("\n").at(-1)!);
-    const project = path.join(dir, "consumer");
-    fs.mkdirSync(project);
-    fs.writeFileSync(
-      path.join(project, "package.json"),
-      '{"name":"consumer","private":true,"type":"module"}',
-    );
+  describe("the npm package, on a machine with only Node.js", () => {
+    // koffi and the other dependencies come from npm's cache (filled by `npm ci`), or the registry.
     const env = {
       PATH: NODE_ONLY_PATH,
       HOME: process.env.HOME ?? dir,
       npm_config_cache: process.env.npm_config_cache ?? path.join(process.env.HOME ?? dir, ".npm"),
     };
-    const install = run(
-      "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball],
-      { cwd: project, env },
-    );
-    assert.equal(install.status, 0, install.stderr);
-    fs.copyFileSync(manifest, path.join(project, "corpus.yaml"));
-    const r = run(path.join(project, "node_modules", ".bin", "npyalloc"), [
-      "run",
-      "corpus.yaml",
-      "-q",
-      "--no-fsync",
-      "--var",
-      "OUT=out",
-    ], { cwd: project, env });
-    assert.equal(r.status, 0, r.stderr);
-    assertSame("npm package", path.join(project, "out"));
-    assertThreadsWrote(path.join(project, "npyalloc-report.json"));
-    const lib = run("node", [
-      "--input-type=module",
-      "-e",
-      "import { VERSION, parseDType } from 'npyalloc'; console.log(VERSION, parseDType('>i2').itemsize)",
-    ], { cwd: project, env });
-    assert.equal(lib.stdout.trim(), `${VERSION} 2`, lib.stderr);
+    const npmFlags = ["--prefer-offline", "--no-audit", "--no-fund"];
+    let tarball: string;
+
+    before(() => {
+      const pack = run("npm", ["pack", "--pack-destination", dir, "--silent"]);
+      assert.equal(pack.status, 0, pack.stderr);
+      tarball = path.join(dir, pack.stdout.trim().split("\n").at(-1)!);
+    });
+
+    /** Runs a shell line in `cwd` with `bin` first on a Node.js-only PATH. */
+    function onPath(bin: string, line: string, cwd: string) {
+      return run("sh", ["-c", line], { cwd, env: { ...env, PATH: `${bin}:${NODE_ONLY_PATH}` } });
+    }
+
+    test("installed into a project: the bin and the library", () => {
+      const project = path.join(dir, "consumer");
+      fs.mkdirSync(project);
+      fs.writeFileSync(
+        path.join(project, "package.json"),
+        '{"name":"consumer","private":true,"type":"module"}',
+      );
+      const install = run("npm", ["install", ...npmFlags, tarball], { cwd: project, env });
+      assert.equal(install.status, 0, install.stderr);
+      const bin = path.join(project, "node_modules", ".bin", "npyalloc");
+      assertReservedBy(runNode(bin, [], "out-project", { cwd: project, env }), "fallocate");
+      const lib = run("node", [
+        "--input-type=module",
+        "-e",
+        "import { VERSION, createArray, parseDType } from 'npyalloc';" +
+        "const made = await createArray('lib.npy', { shape: [1024], dtype: 'float32' });" +
+        "console.log(VERSION, parseDType('>i2').itemsize, made.allocatedBy)",
+      ], { cwd: project, env });
+      // The library bundle (dist/mod.mjs) finds koffi too.
+      assert.equal(lib.stdout.trim(), `${VERSION} 2 fallocate`, lib.stderr);
+    });
+
+    test("installed globally (npm install -g): npyalloc on PATH reserves with fallocate", () => {
+      const prefix = path.join(dir, "global");
+      const install = run("npm", ["install", "-g", "--prefix", prefix, ...npmFlags, tarball], {
+        cwd: dir,
+        env,
+      });
+      assert.equal(install.status, 0, install.stderr);
+      const bin = path.join(prefix, "bin");
+      const which = onPath(bin, "command -v npyalloc", dir);
+      assert.equal(which.stdout.trim(), path.join(bin, "npyalloc"), which.stderr);
+      const work = path.join(dir, "global-work");
+      fs.mkdirSync(work);
+      const created = onPath(
+        bin,
+        "npyalloc create x.npy --shape 1073741824 --dtype float32 && npyalloc inspect --json x.npy",
+        work,
+      );
+      assert.equal(created.status, 0, created.stderr);
+      const info = JSON.parse(created.stdout.slice(created.stdout.indexOf("{")));
+      fs.rmSync(path.join(work, "x.npy"));
+      assert.equal(info.ok, true);
+      assert.equal(info.data_bytes, 4 * 1024 ** 3);
+      assert.ok(info.allocated_bytes >= info.file_bytes, `allocated ${info.allocated_bytes}`);
+      assertReservedBy(runNode(path.join(bin, "npyalloc"), [], "out-global", { env }), "fallocate");
+    });
+
+    test("linked from the clone (npm link): npyalloc on PATH runs this checkout", () => {
+      const prefix = path.join(dir, "linked");
+      const link = run("npm", ["link", ...npmFlags], {
+        env: { ...env, npm_config_prefix: prefix },
+      });
+      assert.equal(link.status, 0, link.stderr);
+      const bin = path.join(prefix, "bin");
+      assert.equal(
+        fs.realpathSync(path.join(bin, "npyalloc")),
+        fs.realpathSync(NODE_CLI),
+        "the link leads to this checkout's bundle",
+      );
+      const version = onPath(bin, "npyalloc --version", dir);
+      assert.equal(version.stdout.trim(), `npyalloc ${VERSION}`, version.stderr);
+      assertReservedBy(runNode(path.join(bin, "npyalloc"), [], "out-linked", { env }), "fallocate");
+    });
   });
 });

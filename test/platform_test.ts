@@ -186,20 +186,97 @@ describe("preallocate", () => {
   });
 });
 
-describe("the Node.js adapter", () => {
-  test("has no FFI: always unsupported, file untouched", async () => {
-    const node = createNodePlatform();
-    assert.match(node.runtime, /^node \d+\.\d+\.\d+$/);
+// koffi loads on Deno and Bun too, so every run of the suite checks the Node.js adapter's
+// bindings in process; test/packaging_test.ts runs them on Node.js itself, and without koffi.
+describe("the Node.js adapter, through koffi", () => {
+  const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY | constants.O_WRONLY;
+  const node = createNodePlatform();
+
+  test("reserves real blocks with fallocate", async () => {
+    const p = await node;
+    assert.match(p.runtime, /^node \d+\.\d+\.\d+$/);
     await withTempDir("platform", (dir) => {
-      const fd = openSync(join(dir, "n.bin"), "w");
+      const fd = openSync(join(dir, "n.bin"), "w+");
       try {
-        assert.equal(node.preallocate(fd, 0n, 4096n), "unsupported");
-        assert.equal(fstatSync(fd).size, 0);
+        assert.equal(p.preallocate(fd, 0n, BigInt(8 * MiB)), "fallocate");
+        const st = fstatSync(fd);
+        assert.equal(st.size, 8 * MiB);
+        assert.ok(st.blocks * 512 >= 8 * MiB, `only ${st.blocks * 512} bytes allocated`);
+        assert.equal(p.preallocate(fd, 100n, 0n), "fallocate");
       } finally {
         closeSync(fd);
       }
     });
-    assert.throws(() => node.preallocate(0, -1n, 1n), RangeError);
+    assert.throws(() => p.preallocate(0, -1n, 1n), RangeError);
+  });
+
+  test("reads errno after a failed call: EBADF for a read-only file", async () => {
+    const p = await node;
+    await withTempDir("platform", (dir) => {
+      writeFileSync(join(dir, "r.bin"), "");
+      const fd = openSync(join(dir, "r.bin"), "r");
+      try {
+        assert.throws(() => p.preallocate(fd, 0n, 4096n), (err: unknown) => {
+          assert.equal((err as { code?: string }).code, "EBADF");
+          return true;
+        });
+        assert.throws(() => p.writeAt(fd, new Uint8Array(1), 0), (err: unknown) => {
+          assert.equal((err as { code?: string }).code, "EBADF");
+          return true;
+        });
+      } finally {
+        closeSync(fd);
+      }
+    });
+  });
+
+  test("names an unnamed file with linkat, and refuses to clobber with EEXIST", async () => {
+    const p = await node;
+    const link = p.linkUnnamed;
+    assert.ok(link !== null, "glibc and /proc are here");
+    await withTempDir("platform", (dir) => {
+      const folder = p.openFolder(dir);
+      const fd = openSync(dir, O_TMPFILE, 0o644);
+      try {
+        writeFileSync(fd, "data");
+        link(fd, folder, "named.bin");
+        assert.equal(readFileSync(join(dir, "named.bin"), "utf8"), "data");
+        assert.throws(() => link(fd, folder, "named.bin"), (err: unknown) => {
+          assert.equal((err as { code?: string }).code, "EEXIST");
+          return true;
+        });
+      } finally {
+        closeSync(fd);
+        p.closeFolder(folder);
+      }
+    });
+  });
+
+  test("writes with pwrite from aligned memory with O_DIRECT", async () => {
+    const p = await node;
+    const io = p.directIo();
+    assert.ok(io, "koffi gives fcntl and buffer addresses");
+    const buf = io.alignedBuffer(65536, 4096);
+    assert.equal(buf.length, 65536);
+    await withTempDir("platform", (dir) => {
+      const file = join(dir, "d.bin");
+      writeFileSync(file, "abcdef");
+      const fd = openSync(file, "r+");
+      try {
+        assert.equal(p.writeAt(fd, new TextEncoder().encode("XY"), 2), 2);
+        assert.equal(io.setDirect(fd, true), true, "ext4 and tmpfs take O_DIRECT");
+        buf.fill(7);
+        // An unaligned buffer would be refused with EINVAL.
+        assert.equal(p.writeAt(fd, buf, 4096), 65536);
+        assert.equal(io.setDirect(fd, false), true);
+      } finally {
+        closeSync(fd);
+      }
+      const bytes = readFileSync(file);
+      assert.equal(bytes.subarray(0, 6).toString(), "abXYef");
+      assert.equal(bytes.length, 4096 + 65536);
+      assert.ok(bytes.subarray(4096).every((b) => b === 7));
+    });
   });
 });
 

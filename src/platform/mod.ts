@@ -50,7 +50,7 @@ async function pick(): Promise<Platform> {
     return await (await import("./bun.ts")).createBunPlatform();
   }
   if (typeof process?.versions?.node === "string") {
-    return (await import("./node.ts")).createNodePlatform();
+    return await (await import("./node.ts")).createNodePlatform();
   }
   throw new Error("Cannot load a platform: this runtime is none of Deno, Bun and Node.js");
 }
