@@ -168,7 +168,7 @@ export class Pcg64Stream {
 
   /** The module's memory (its buffer never changes after construction). */
   get memory(): ArrayBuffer {
-    return this.#k.memory.buffer;
+    return this.#k.memory.buffer as ArrayBuffer;
   }
 
   /** Index of the next sequential draw. */
