@@ -91,8 +91,10 @@ export interface Pcg64Seed {
  * ```ts
  * import assert from "node:assert/strict";
  * import { seedPcg64 } from "./pcg64.ts";
- * // np.random.PCG64(0).state["state"]["inc"]
- * assert.equal(seedPcg64(0n).inc, 0x0n);
+ * // np.random.PCG64(0).state["state"]
+ * const { state, inc } = seedPcg64(0n);
+ * assert.equal(state, 0x1aa1b5345996452d09585eb7a69561e3n);
+ * assert.equal(inc, 0x418ddadb3af71a82588133bc447873a9n);
  * ```
  */
 export function seedPcg64(seed: Seed): Pcg64Seed {
