@@ -116,8 +116,15 @@ export function outputOf(state: bigint): bigint {
   return ((x >> rot) | (x << ((64n - rot) & 63n))) & MASK64;
 }
 
+/** The few WebAssembly APIs used, declared here: the Node.js build's type libraries lack them. */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 interface Kernels {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   seqRaw(ptr: number, count: number): void;
   seqF64(ptr: number, count: number): void;
   seqF32(ptr: number, pairs: number): void;
@@ -127,14 +134,14 @@ interface Kernels {
   setPhase(phase: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: object | undefined;
 
-function wasmModule(): WebAssembly.Module {
+function wasmModule(): object {
   if (compiled === undefined) {
     const text = atob(PCG64_WASM_BASE64);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
+    compiled = new Wasm.Module(bytes);
   }
   return compiled;
 }
@@ -158,7 +165,7 @@ export class Pcg64Stream {
    */
   constructor(seed: Pcg64Seed) {
     this.#seed = seed;
-    const instance = new WebAssembly.Instance(wasmModule(), {});
+    const instance = new Wasm.Instance(wasmModule(), {});
     this.#k = instance.exports as unknown as Kernels;
     const bytesNeeded = OUTPUT_OFFSET + MAX_BATCH * 8;
     const have = this.#k.memory.buffer.byteLength;
@@ -170,7 +177,7 @@ export class Pcg64Stream {
 
   /** The module's memory (its buffer never changes after construction). */
   get memory(): ArrayBuffer {
-    return this.#k.memory.buffer as ArrayBuffer;
+    return this.#k.memory.buffer;
   }
 
   /** Index of the next sequential draw. */
