@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { runCliProcess } from "./_support/cli.ts";
+import { runPythonJson } from "./_support/numpy.ts";
 import { tempDir } from "./_support/temp.ts";
 
 const EXAMPLES = path.join(import.meta.dirname ?? ".", "..", "examples");
@@ -48,6 +49,22 @@ describe("examples", () => {
       assert.ok(report.summary.created > 0);
       const verify = runCliProcess(["verify", manifest, "--deep", ...args], { env });
       assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+      if (name === "ml_dataset.yaml") {
+        // The generated arrays are what the NumPy expressions of their comments give.
+        const same = runPythonJson<boolean[]>(
+          `root = ${JSON.stringify(path.join(work, "data", "ml", "synthetic"))}
+rng = np.random.default_rng
+n = 512
+want = {
+  "features": rng(7).random((n, 16), np.float32),
+  "labels": rng(8).integers(0, 10, size=n),
+  "noise": rng(9).normal(0, 0.1, n * 16).astype(np.float32).reshape(n, 16),
+  "index": np.arange(n),
+}
+print(json.dumps([bool(np.array_equal(np.load(f"{root}/{k}.npy"), v)) and np.load(f"{root}/{k}.npy").dtype == v.dtype for k, v in want.items()]))`,
+        );
+        assert.deepEqual(same, [true, true, true, true]);
+      }
       if (name === "hpc_preamble.yaml") {
         assert.ok(
           fs.existsSync(path.join(work, "data", "scratch", "run-4242", "fields", "velocity.npy")),

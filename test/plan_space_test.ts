@@ -50,6 +50,7 @@ function arrayOfSize(
     allocation,
     headerVersion: "auto",
     layout,
+    generated: null,
     location: { file: "test.yaml", line: 1, column: 1 },
     jsonPath: "arrays[0]",
   };

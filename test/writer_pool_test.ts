@@ -48,6 +48,7 @@ function item(target: string, layout: PoolItem["layout"], fsync = false): PoolIt
     name: path.basename(target),
     label: target,
     layout,
+    generated: null,
     fsync,
     replace: false,
   };

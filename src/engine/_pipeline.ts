@@ -24,6 +24,7 @@ import { PatternBuffers } from "../run/fill_writer.ts";
 import { FolderCache } from "../run/folders.ts";
 import type { WriterPool } from "../run/writer_pool.ts";
 import { type EngineDeps, say } from "./deps.ts";
+import { mathProblem } from "./_math.ts";
 
 /** What the shared steps need to know. */
 export interface PipelineInput {
@@ -100,6 +101,18 @@ export async function planAndWrite(
       for (const warning of array.layout.warnings) layoutWarnings.push(`${array.path}: ${warning}`);
     }
 
+    const noMath = mathProblem(input.arrays, platform);
+    if (noMath !== null) {
+      say(deps, `npyalloc: ${noMath.message}`, true);
+      return {
+        exitCode: EXIT.usage,
+        plan: [],
+        budgets: [],
+        outcomes: [],
+        error: noMath,
+        warnings: [...layoutWarnings, ...warnings],
+      };
+    }
     let plan = await classifyTargets(input.arrays, { force: input.force, fs: platform });
     if (input.imperative) plan = plan.map((p) => inTheWay(p, input.force));
     const conflicts = plan.filter((p) => p.action === "conflict");

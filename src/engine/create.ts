@@ -12,7 +12,8 @@ import { realPlace } from "../manifest/paths.ts";
 import type { ManifestArray } from "../manifest/types.ts";
 import { type DType, dtypeLabel, type DTypeSpec, parseDType } from "../npy/dtype.ts";
 import type { FillValue } from "../npy/fill.ts";
-import { type ArrayLayout, layoutArray } from "../npy/layout.ts";
+import type { ArrayLayout } from "../npy/layout.ts";
+import { type ContentLayout, type GeneratedContent, layoutContent } from "../generate/layout.ts";
 import { formatShape } from "../npy/shape.ts";
 import type { PlannedArray } from "../plan/targets.ts";
 import type { ArrayOutcome } from "../run/execute.ts";
@@ -49,7 +50,7 @@ function isDType(value: DTypeSpec | DType): value is DType {
  * Lays out the array `create` asks for.
  *
  * @param settings The settings.
- * @returns The layout.
+ * @returns The layout, and the generated content when the fill is generated.
  * @throws {NpyallocError} `E_DTYPE`, `E_SHAPE`, `E_FILL`, `E_ALLOCATION`, `E_HEADER`.
  */
 export function createLayout(
@@ -57,8 +58,8 @@ export function createLayout(
     CreateSettings,
     "shape" | "dtype" | "order" | "fill" | "allocation" | "headerVersion"
   >,
-): ArrayLayout {
-  return layoutArray({
+): ContentLayout {
+  return layoutContent({
     shape: settings.shape,
     dtype: isDType(settings.dtype) ? settings.dtype : parseDType(settings.dtype),
     order: settings.order,
@@ -109,8 +110,9 @@ export async function createOne(
     summary: null,
   });
   let layout: ArrayLayout;
+  let generated: GeneratedContent | null;
   try {
-    layout = createLayout(settings);
+    ({ layout, generated } = createLayout(settings));
   } catch (err) {
     const error = toNpyallocError(err);
     say(deps, `npyalloc: ${error.message}`, true);
@@ -140,6 +142,7 @@ export async function createOne(
     allocation: settings.allocation,
     headerVersion: settings.headerVersion,
     layout,
+    generated,
     location: { file: "", line: 0, column: 0 },
     jsonPath: "",
   };

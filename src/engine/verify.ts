@@ -10,6 +10,7 @@ import { loadManifest, ManifestError } from "../manifest/mod.ts";
 import { classifyTargets } from "../plan/targets.ts";
 import { findDataMismatch } from "../run/verify_data.ts";
 import { type EngineDeps, say } from "./deps.ts";
+import { mathProblem } from "./_math.ts";
 import { CHECK_DEFAULTS, type CheckSettings, checkVars } from "./settings.ts";
 import { interrupted } from "./validate.ts";
 
@@ -76,6 +77,11 @@ export async function verifyManifest(
     say(deps, err.message, true);
     return { exitCode: EXIT.usage, arrays: 0, differences: [] };
   }
+  const noMath = settings.deep ? mathProblem(manifest.arrays, deps.platform) : null;
+  if (noMath !== null) {
+    say(deps, `npyalloc: ${noMath.message.replace("Cannot generate", "Cannot check")}`, true);
+    return { exitCode: EXIT.usage, arrays: 0, differences: [] };
+  }
   const plan = await classifyTargets(manifest.arrays, { force: false, fs: deps.platform });
   const differences: Difference[] = [];
   for (const planned of plan) {
@@ -91,6 +97,8 @@ export async function verifyManifest(
         planned.array.target,
         planned.array.layout,
         deps.signal,
+        planned.array.generated,
+        deps.platform.math(),
       );
       if (mismatch !== null) {
         problem =

@@ -285,14 +285,19 @@ export const GENERATOR_DTYPES: Record<GeneratorName, string> = {
  * @returns The dtype, known to be scalar and allowed.
  */
 export function allowedDType(fill: GeneratedFill, dtype: DType): ScalarDType {
-  const label = dtype.kind === "struct" ? "structured" : `'${dtype.str}'`;
+  // A subarray dtype is folded into the shape before this is asked; unfolded, it is refused.
+  const label = dtype.kind === "struct"
+    ? "structured"
+    : dtype.kind === "subarray"
+    ? "subarray"
+    : `'${dtype.str}'`;
   const refuse = (): never =>
     fail(
       `Fill '${fill.kind}' cannot fill dtype ${label}: it takes ${
         GENERATOR_DTYPES[fill.kind]
       } dtypes`,
     );
-  if (dtype.kind === "struct") return refuse();
+  if (dtype.kind === "struct" || dtype.kind === "subarray") return refuse();
   const k = dtype.kind;
   const ok = fill.kind === "arange"
     ? k === "i" || k === "u" || k === "f" || k === "M" || k === "m"

@@ -4,8 +4,7 @@
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:npyalloc:schema:manifest:1","title":"npyalloc manifest","description":"Declares the NumPy .npy files npyalloc creates: where they go, their shape, dtype, memory order, fill and allocation. Strings may use ${NAME}, ${NAME:-default}, ${NAME:?message} and $$ (a literal $).","type":"object","required":["version","arrays"],"additionalProperties":false,"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"root":{"description":"Folder every array path is relative to: relative to the manifest's folder, or absolute. Default: the manifest's folder.","type":"string","minLength":1},"vars":{"description":"Values for ${NAME} interpolation. --var NAME=VALUE overrides them; the process environment comes after them. A value may use --var values, the environment and the vars defined above it.","type":"object","propertyNames":{"description":"A variable name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The variable's value: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]}},"defaults":{"description":"Values for every array that does not set them: any array field except path and foreach.","type":"object","additionalProperties":false,"properties":{"shape":{"description":"Default shape: a list of integers >= 0 ([] for 0-d), or one integer for a 1-d array.","$ref":"#/$defs/shape"},"dtype":{"description":"Default NumPy dtype, e.g. float32, <i8, S10, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...].","$ref":"#/$defs/dtype"},"order":{"description":"Default memory order: C (row-major) or F (column-major).","$ref":"#/$defs/order"},"fill":{"description":"Default fill value of every element; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"Default allocation: auto, sparse, reserve or write.","$ref":"#/$defs/allocation"},"header_version":{"description":"Default .npy format version: auto, 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"}}},"arrays":{"description":"The arrays to create. An empty list creates nothing.","type":"array","items":{"$ref":"#/$defs/array"}}},"if":{"description":"When defaults give a shape, array entries may leave it out.","type":"object","required":["defaults"],"properties":{"defaults":{"description":"Defaults that set a shape.","type":"object","required":["shape"],"properties":{"shape":{"description":"The default shape."}}}}},"else":{"description":"Without a default shape, every array entry needs one.","type":"object","properties":{"arrays":{"description":"Array entries, each with a shape.","type":"array","items":{"description":"An array entry.","type":"object","required":["shape"],"properties":{"shape":{"description":"The array's shape."}}}}}},"$defs":{"array":{"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}},"shape":{"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]},"dimension":{"description":"An integer >= 0, or a string that gives one after interpolation and placeholders.","anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^\\s*[0-9]+\\s*$|\\$\\{|\\{"}]},"dtype":{"description":"A dtype string (a subarray such as (2,3)i4 adds its dimensions to the shape), a descr list of fields, or a subarray [dtype, shape].","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"},{"$ref":"#/$defs/subarray"}]},"descr":{"description":"A structured dtype as NumPy's descr list: [[name, dtype], [name, dtype, shape], ...].","type":"array","items":{"$ref":"#/$defs/descr_field"}},"descr_field":{"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name], the dtype a string, a descr list or a subarray [dtype, shape] (NumPy's ('c', ('<f8', (5,)), (2,)) is [c, [<f8, [5]], [2]]).","type":"array","minItems":2,"maxItems":3},"subarray":{"description":"NumPy's subarray tuple (dtype, shape) as a list: [dtype, shape], e.g. [<f8, [5]]; as the dtype of an array, its dimensions are added to the shape.","type":"array","prefixItems":[{"description":"The dtype of the items: a string, a descr list or another subarray."},{"description":"The shape: an integer or a list of integers >= 0.","anyOf":[{"type":"integer"},{"type":"array","items":{"type":"integer"}}]}],"minItems":2,"maxItems":2},"order":{"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]},"fill":{"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."},"allocation":{"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]},"header_version":{"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]},"interpolated":{"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"},"foreach":{"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}},"foreach_values":{"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]},"foreach_value":{"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]},"range_bound":{"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]}}};
-const schema41 = {"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, or a mapping of field names for structured dtypes."};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:npyalloc:schema:manifest:1","title":"npyalloc manifest","description":"Declares the NumPy .npy files npyalloc creates: where they go, their shape, dtype, memory order, fill and allocation. Strings may use ${NAME}, ${NAME:-default}, ${NAME:?message} and $$ (a literal $).","type":"object","required":["version","arrays"],"additionalProperties":false,"properties":{"version":{"description":"Version of the manifest format. Always 1.","const":1},"root":{"description":"Folder every array path is relative to: relative to the manifest's folder, or absolute. Default: the manifest's folder.","type":"string","minLength":1},"vars":{"description":"Values for ${NAME} interpolation. --var NAME=VALUE overrides them; the process environment comes after them. A value may use --var values, the environment and the vars defined above it.","type":"object","propertyNames":{"description":"A variable name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The variable's value: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]}},"defaults":{"description":"Values for every array that does not set them: any array field except path and foreach.","type":"object","additionalProperties":false,"properties":{"shape":{"description":"Default shape: a list of integers >= 0 ([] for 0-d), or one integer for a 1-d array.","$ref":"#/$defs/shape"},"dtype":{"description":"Default NumPy dtype, e.g. float32, <i8, S10, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...].","$ref":"#/$defs/dtype"},"order":{"description":"Default memory order: C (row-major) or F (column-major).","$ref":"#/$defs/order"},"fill":{"description":"Default fill value of every element; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"Default allocation: auto, sparse, reserve or write.","$ref":"#/$defs/allocation"},"header_version":{"description":"Default .npy format version: auto, 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"}}},"arrays":{"description":"The arrays to create. An empty list creates nothing.","type":"array","items":{"$ref":"#/$defs/array"}}},"if":{"description":"When defaults give a shape, array entries may leave it out.","type":"object","required":["defaults"],"properties":{"defaults":{"description":"Defaults that set a shape.","type":"object","required":["shape"],"properties":{"shape":{"description":"The default shape."}}}}},"else":{"description":"Without a default shape, every array entry needs one.","type":"object","properties":{"arrays":{"description":"Array entries, each with a shape.","type":"array","items":{"description":"An array entry.","type":"object","required":["shape"],"properties":{"shape":{"description":"The array's shape."}}}}}},"$defs":{"array":{"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}},"shape":{"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]},"dimension":{"description":"An integer >= 0, or a string that gives one after interpolation and placeholders.","anyOf":[{"type":"integer","minimum":0},{"type":"string","pattern":"^\\s*[0-9]+\\s*$|\\$\\{|\\{"}]},"dtype":{"description":"A dtype string (a subarray such as (2,3)i4 adds its dimensions to the shape), a descr list of fields, or a subarray [dtype, shape].","anyOf":[{"type":"string","minLength":1},{"$ref":"#/$defs/descr"},{"$ref":"#/$defs/subarray"}]},"descr":{"description":"A structured dtype as NumPy's descr list: [[name, dtype], [name, dtype, shape], ...].","type":"array","items":{"$ref":"#/$defs/descr_field"}},"descr_field":{"description":"One field: [name, dtype] or [name, dtype, shape]; the name may be [title, name], the dtype a string, a descr list or a subarray [dtype, shape] (NumPy's ('c', ('<f8', (5,)), (2,)) is [c, [<f8, [5]], [2]]).","type":"array","minItems":2,"maxItems":3},"subarray":{"description":"NumPy's subarray tuple (dtype, shape) as a list: [dtype, shape], e.g. [<f8, [5]]; as the dtype of an array, its dimensions are added to the shape.","type":"array","prefixItems":[{"description":"The dtype of the items: a string, a descr list or another subarray."},{"description":"The shape: an integer or a list of integers >= 0.","anyOf":[{"type":"integer"},{"type":"array","items":{"type":"integer"}}]}],"minItems":2,"maxItems":2},"order":{"description":"C or F.","anyOf":[{"enum":["C","F"]},{"$ref":"#/$defs/interpolated"}]},"fill":{"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, a mapping of field names for structured dtypes, or a generated fill such as {random: {seed: 7}}.","anyOf":[{"$ref":"#/$defs/generated_fill"},true]},"allocation":{"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]},"header_version":{"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]},"interpolated":{"description":"A string with ${NAME} interpolation, checked once interpolated.","type":"string","pattern":"\\$\\{"},"foreach":{"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}},"foreach_values":{"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]},"foreach_value":{"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]},"range_bound":{"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]},"generated_fill":{"description":"Seeded, reproducible content, byte for byte what NumPy computes (docs/generated-fills.md), with rng = np.random.default_rng(seed) and n the number of elements.","oneOf":[{"type":"object","description":"np.arange(start, start + (n + 1) * step, step, dtype)[:n]: int, uint, float; datetime64 (start an ISO string, step a count of the unit); timedelta64","required":["arange"],"additionalProperties":false,"properties":{"arange":{"description":"The values of np.arange(start, start + (n + 1) * step, step, dtype)[:n]: int, uint, float; datetime64 (start an ISO string, step a count of the unit); timedelta64","type":"object","additionalProperties":false,"required":["start"],"properties":{"start":{"description":"The first value (an ISO date/time for datetime64)","anyOf":[{"type":"number"},{"type":"string"}]},"step":{"description":"The difference between values (default 1)","anyOf":[{"type":"number"},{"type":"string"}]}}}}},{"type":"object","description":"np.linspace(start, stop, n, endpoint=endpoint, dtype=dtype): int, uint, float","required":["linspace"],"additionalProperties":false,"properties":{"linspace":{"description":"The values of np.linspace(start, stop, n, endpoint=endpoint, dtype=dtype): int, uint, float","type":"object","additionalProperties":false,"required":["start","stop"],"properties":{"start":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"stop":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"endpoint":{"type":"boolean","description":"Whether stop is the last value (default true)"}}}}},{"type":"object","description":"rng.random(n, dtype) for float32 and float64; rng.random(n).astype(dtype) for other floats","required":["random"],"additionalProperties":false,"properties":{"random":{"description":"The values of rng.random(n, dtype) for float32 and float64; rng.random(n).astype(dtype) for other floats","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]}}}}},{"type":"object","description":"rng.uniform(low, high, n).astype(dtype): float","required":["uniform"],"additionalProperties":false,"properties":{"uniform":{"description":"The values of rng.uniform(low, high, n).astype(dtype): float","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"low":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"high":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]}}}}},{"type":"object","description":"rng.integers(low, high, size=n, dtype=dtype, endpoint=endpoint): bool, int, uint","required":["integers"],"additionalProperties":false,"properties":{"integers":{"description":"The values of rng.integers(low, high, size=n, dtype=dtype, endpoint=endpoint): bool, int, uint","type":"object","additionalProperties":false,"required":["seed","low","high"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"low":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"high":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"endpoint":{"type":"boolean","description":"Whether high is included (default false)"}}}}},{"type":"object","description":"rng.standard_normal(n, dtype) for float32 and float64; .astype(dtype) of the float64 draw for other floats","required":["standard_normal"],"additionalProperties":false,"properties":{"standard_normal":{"description":"The values of rng.standard_normal(n, dtype) for float32 and float64; .astype(dtype) of the float64 draw for other floats","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]}}}}},{"type":"object","description":"rng.normal(loc, scale, n).astype(dtype): float","required":["normal"],"additionalProperties":false,"properties":{"normal":{"description":"The values of rng.normal(loc, scale, n).astype(dtype): float","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"loc":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"scale":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]}}}}}]}}};
 const func1 = ((s) => [...s].length);
 const pattern4 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 const schema32 = {"description":"A list of dimensions, or one dimension for a 1-d array.","anyOf":[{"type":"array","items":{"$ref":"#/$defs/dimension"}},{"$ref":"#/$defs/dimension"}]};
@@ -554,7 +553,1890 @@ return errors === 0;
 }
 validate27.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema42 = {"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]};
+const schema41 = {"description":"Any YAML value that fits the dtype: a number, true/false, .nan, .inf, a string, [re, im] for complex, a mapping of field names for structured dtypes, or a generated fill such as {random: {seed: 7}}.","anyOf":[{"$ref":"#/$defs/generated_fill"},true]};
+const schema42 = {"description":"Seeded, reproducible content, byte for byte what NumPy computes (docs/generated-fills.md), with rng = np.random.default_rng(seed) and n the number of elements.","oneOf":[{"type":"object","description":"np.arange(start, start + (n + 1) * step, step, dtype)[:n]: int, uint, float; datetime64 (start an ISO string, step a count of the unit); timedelta64","required":["arange"],"additionalProperties":false,"properties":{"arange":{"description":"The values of np.arange(start, start + (n + 1) * step, step, dtype)[:n]: int, uint, float; datetime64 (start an ISO string, step a count of the unit); timedelta64","type":"object","additionalProperties":false,"required":["start"],"properties":{"start":{"description":"The first value (an ISO date/time for datetime64)","anyOf":[{"type":"number"},{"type":"string"}]},"step":{"description":"The difference between values (default 1)","anyOf":[{"type":"number"},{"type":"string"}]}}}}},{"type":"object","description":"np.linspace(start, stop, n, endpoint=endpoint, dtype=dtype): int, uint, float","required":["linspace"],"additionalProperties":false,"properties":{"linspace":{"description":"The values of np.linspace(start, stop, n, endpoint=endpoint, dtype=dtype): int, uint, float","type":"object","additionalProperties":false,"required":["start","stop"],"properties":{"start":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"stop":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"endpoint":{"type":"boolean","description":"Whether stop is the last value (default true)"}}}}},{"type":"object","description":"rng.random(n, dtype) for float32 and float64; rng.random(n).astype(dtype) for other floats","required":["random"],"additionalProperties":false,"properties":{"random":{"description":"The values of rng.random(n, dtype) for float32 and float64; rng.random(n).astype(dtype) for other floats","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]}}}}},{"type":"object","description":"rng.uniform(low, high, n).astype(dtype): float","required":["uniform"],"additionalProperties":false,"properties":{"uniform":{"description":"The values of rng.uniform(low, high, n).astype(dtype): float","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"low":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"high":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]}}}}},{"type":"object","description":"rng.integers(low, high, size=n, dtype=dtype, endpoint=endpoint): bool, int, uint","required":["integers"],"additionalProperties":false,"properties":{"integers":{"description":"The values of rng.integers(low, high, size=n, dtype=dtype, endpoint=endpoint): bool, int, uint","type":"object","additionalProperties":false,"required":["seed","low","high"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"low":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"high":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"endpoint":{"type":"boolean","description":"Whether high is included (default false)"}}}}},{"type":"object","description":"rng.standard_normal(n, dtype) for float32 and float64; .astype(dtype) of the float64 draw for other floats","required":["standard_normal"],"additionalProperties":false,"properties":{"standard_normal":{"description":"The values of rng.standard_normal(n, dtype) for float32 and float64; .astype(dtype) of the float64 draw for other floats","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]}}}}},{"type":"object","description":"rng.normal(loc, scale, n).astype(dtype): float","required":["normal"],"additionalProperties":false,"properties":{"normal":{"description":"The values of rng.normal(loc, scale, n).astype(dtype): float","type":"object","additionalProperties":false,"required":["seed"],"properties":{"seed":{"description":"A non-negative integer of any size, or a list of them (NumPy's SeedSequence entropy); a string that interpolates to one works too (\"${SEED}\", \"{i}\" under foreach)","anyOf":[{"type":"integer","minimum":0},{"type":"array","items":{"type":"integer","minimum":0},"minItems":1},{"type":"string"}]},"loc":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]},"scale":{"description":"A number: an integer or a float","anyOf":[{"type":"number"},{"$ref":"#/$defs/interpolated"}]}}}}}]};
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate30.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.arange === undefined){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "arange"},message:"must have required property '"+"arange"+"'",schema:schema42.oneOf[0].required,parentSchema:schema42.oneOf[0],data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(key0 === "arange")){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[0],data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.arange !== undefined){
+let data0 = data.arange;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if(data0.start === undefined){
+const err2 = {instancePath:instancePath+"/arange",schemaPath:"#/oneOf/0/properties/arange/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema42.oneOf[0].properties.arange.required,parentSchema:schema42.oneOf[0].properties.arange,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key1 in data0){
+if(!((key1 === "start") || (key1 === "step"))){
+const err3 = {instancePath:instancePath+"/arange",schemaPath:"#/oneOf/0/properties/arange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[0].properties.arange,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data0.start !== undefined){
+let data1 = data0.start;
+const _errs8 = errors;
+let valid3 = false;
+const _errs9 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/arange/start",schemaPath:"#/oneOf/0/properties/arange/properties/start/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[0].properties.arange.properties.start.anyOf[0].type,parentSchema:schema42.oneOf[0].properties.arange.properties.start.anyOf[0],data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs9 === errors;
+valid3 = valid3 || _valid1;
+const _errs11 = errors;
+if(typeof data1 !== "string"){
+const err5 = {instancePath:instancePath+"/arange/start",schemaPath:"#/oneOf/0/properties/arange/properties/start/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[0].properties.arange.properties.start.anyOf[1].type,parentSchema:schema42.oneOf[0].properties.arange.properties.start.anyOf[1],data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid1 = _errs11 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err6 = {instancePath:instancePath+"/arange/start",schemaPath:"#/oneOf/0/properties/arange/properties/start/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[0].properties.arange.properties.start.anyOf,parentSchema:schema42.oneOf[0].properties.arange.properties.start,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data0.step !== undefined){
+let data2 = data0.step;
+const _errs14 = errors;
+let valid4 = false;
+const _errs15 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+const err7 = {instancePath:instancePath+"/arange/step",schemaPath:"#/oneOf/0/properties/arange/properties/step/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[0].properties.arange.properties.step.anyOf[0].type,parentSchema:schema42.oneOf[0].properties.arange.properties.step.anyOf[0],data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs15 === errors;
+valid4 = valid4 || _valid2;
+const _errs17 = errors;
+if(typeof data2 !== "string"){
+const err8 = {instancePath:instancePath+"/arange/step",schemaPath:"#/oneOf/0/properties/arange/properties/step/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[0].properties.arange.properties.step.anyOf[1].type,parentSchema:schema42.oneOf[0].properties.arange.properties.step.anyOf[1],data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid2 = _errs17 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const err9 = {instancePath:instancePath+"/arange/step",schemaPath:"#/oneOf/0/properties/arange/properties/step/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[0].properties.arange.properties.step.anyOf,parentSchema:schema42.oneOf[0].properties.arange.properties.step,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/arange",schemaPath:"#/oneOf/0/properties/arange/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[0].properties.arange.type,parentSchema:schema42.oneOf[0].properties.arange,data:data0};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[0].type,parentSchema:schema42.oneOf[0],data};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+var props0 = true;
+}
+const _errs19 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.linspace === undefined){
+const err12 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "linspace"},message:"must have required property '"+"linspace"+"'",schema:schema42.oneOf[1].required,parentSchema:schema42.oneOf[1],data};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+for(const key2 in data){
+if(!(key2 === "linspace")){
+const err13 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[1],data};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.linspace !== undefined){
+let data3 = data.linspace;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.start === undefined){
+const err14 = {instancePath:instancePath+"/linspace",schemaPath:"#/oneOf/1/properties/linspace/required",keyword:"required",params:{missingProperty: "start"},message:"must have required property '"+"start"+"'",schema:schema42.oneOf[1].properties.linspace.required,parentSchema:schema42.oneOf[1].properties.linspace,data:data3};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(data3.stop === undefined){
+const err15 = {instancePath:instancePath+"/linspace",schemaPath:"#/oneOf/1/properties/linspace/required",keyword:"required",params:{missingProperty: "stop"},message:"must have required property '"+"stop"+"'",schema:schema42.oneOf[1].properties.linspace.required,parentSchema:schema42.oneOf[1].properties.linspace,data:data3};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+for(const key3 in data3){
+if(!(((key3 === "start") || (key3 === "stop")) || (key3 === "endpoint"))){
+const err16 = {instancePath:instancePath+"/linspace",schemaPath:"#/oneOf/1/properties/linspace/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[1].properties.linspace,data:data3};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data3.start !== undefined){
+let data4 = data3.start;
+const _errs26 = errors;
+let valid7 = false;
+const _errs27 = errors;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+const err17 = {instancePath:instancePath+"/linspace/start",schemaPath:"#/oneOf/1/properties/linspace/properties/start/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[1].properties.linspace.properties.start.anyOf[0].type,parentSchema:schema42.oneOf[1].properties.linspace.properties.start.anyOf[0],data:data4};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid3 = _errs27 === errors;
+valid7 = valid7 || _valid3;
+const _errs29 = errors;
+if(typeof data4 === "string"){
+if(!pattern7.test(data4)){
+const err18 = {instancePath:instancePath+"/linspace/start",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data4};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/linspace/start",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data4};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid3 = _errs29 === errors;
+valid7 = valid7 || _valid3;
+if(!valid7){
+const err20 = {instancePath:instancePath+"/linspace/start",schemaPath:"#/oneOf/1/properties/linspace/properties/start/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[1].properties.linspace.properties.start.anyOf,parentSchema:schema42.oneOf[1].properties.linspace.properties.start,data:data4};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs26;
+if(vErrors !== null){
+if(_errs26){
+vErrors.length = _errs26;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data3.stop !== undefined){
+let data5 = data3.stop;
+const _errs33 = errors;
+let valid9 = false;
+const _errs34 = errors;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+const err21 = {instancePath:instancePath+"/linspace/stop",schemaPath:"#/oneOf/1/properties/linspace/properties/stop/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[1].properties.linspace.properties.stop.anyOf[0].type,parentSchema:schema42.oneOf[1].properties.linspace.properties.stop.anyOf[0],data:data5};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid4 = _errs34 === errors;
+valid9 = valid9 || _valid4;
+const _errs36 = errors;
+if(typeof data5 === "string"){
+if(!pattern7.test(data5)){
+const err22 = {instancePath:instancePath+"/linspace/stop",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data5};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/linspace/stop",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data5};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid4 = _errs36 === errors;
+valid9 = valid9 || _valid4;
+if(!valid9){
+const err24 = {instancePath:instancePath+"/linspace/stop",schemaPath:"#/oneOf/1/properties/linspace/properties/stop/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[1].properties.linspace.properties.stop.anyOf,parentSchema:schema42.oneOf[1].properties.linspace.properties.stop,data:data5};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs33;
+if(vErrors !== null){
+if(_errs33){
+vErrors.length = _errs33;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data3.endpoint !== undefined){
+let data6 = data3.endpoint;
+if(typeof data6 !== "boolean"){
+const err25 = {instancePath:instancePath+"/linspace/endpoint",schemaPath:"#/oneOf/1/properties/linspace/properties/endpoint/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema42.oneOf[1].properties.linspace.properties.endpoint.type,parentSchema:schema42.oneOf[1].properties.linspace.properties.endpoint,data:data6};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/linspace",schemaPath:"#/oneOf/1/properties/linspace/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[1].properties.linspace.type,parentSchema:schema42.oneOf[1].properties.linspace,data:data3};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[1].type,parentSchema:schema42.oneOf[1],data};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs41 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.random === undefined){
+const err28 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "random"},message:"must have required property '"+"random"+"'",schema:schema42.oneOf[2].required,parentSchema:schema42.oneOf[2],data};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+for(const key4 in data){
+if(!(key4 === "random")){
+const err29 = {instancePath,schemaPath:"#/oneOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[2],data};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.random !== undefined){
+let data7 = data.random;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.seed === undefined){
+const err30 = {instancePath:instancePath+"/random",schemaPath:"#/oneOf/2/properties/random/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'",schema:schema42.oneOf[2].properties.random.required,parentSchema:schema42.oneOf[2].properties.random,data:data7};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+for(const key5 in data7){
+if(!(key5 === "seed")){
+const err31 = {instancePath:instancePath+"/random",schemaPath:"#/oneOf/2/properties/random/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[2].properties.random,data:data7};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data7.seed !== undefined){
+let data8 = data7.seed;
+const _errs48 = errors;
+let valid13 = false;
+const _errs49 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err32 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[2].properties.random.properties.seed.anyOf[0].type,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[0],data:data8};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err33 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[0],data:data8};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+var _valid5 = _errs49 === errors;
+valid13 = valid13 || _valid5;
+const _errs51 = errors;
+if(Array.isArray(data8)){
+if(data8.length < 1){
+const err34 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1],data:data8};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+let data9 = data8[i0];
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err35 = {instancePath:instancePath+"/random/seed/" + i0,schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1].items.type,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1].items,data:data9};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+const err36 = {instancePath:instancePath+"/random/seed/" + i0,schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/1/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1].items,data:data9};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1].type,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[1],data:data8};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+var _valid5 = _errs51 === errors;
+valid13 = valid13 || _valid5;
+const _errs55 = errors;
+if(typeof data8 !== "string"){
+const err38 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[2].properties.random.properties.seed.anyOf[2].type,parentSchema:schema42.oneOf[2].properties.random.properties.seed.anyOf[2],data:data8};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid5 = _errs55 === errors;
+valid13 = valid13 || _valid5;
+if(!valid13){
+const err39 = {instancePath:instancePath+"/random/seed",schemaPath:"#/oneOf/2/properties/random/properties/seed/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[2].properties.random.properties.seed.anyOf,parentSchema:schema42.oneOf[2].properties.random.properties.seed,data:data8};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+else {
+errors = _errs48;
+if(vErrors !== null){
+if(_errs48){
+vErrors.length = _errs48;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/random",schemaPath:"#/oneOf/2/properties/random/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[2].properties.random.type,parentSchema:schema42.oneOf[2].properties.random,data:data7};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+}
+else {
+const err41 = {instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[2].type,parentSchema:schema42.oneOf[2],data};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid0 = _errs41 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 2;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs57 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.uniform === undefined){
+const err42 = {instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: "uniform"},message:"must have required property '"+"uniform"+"'",schema:schema42.oneOf[3].required,parentSchema:schema42.oneOf[3],data};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+for(const key6 in data){
+if(!(key6 === "uniform")){
+const err43 = {instancePath,schemaPath:"#/oneOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[3],data};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data.uniform !== undefined){
+let data10 = data.uniform;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.seed === undefined){
+const err44 = {instancePath:instancePath+"/uniform",schemaPath:"#/oneOf/3/properties/uniform/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'",schema:schema42.oneOf[3].properties.uniform.required,parentSchema:schema42.oneOf[3].properties.uniform,data:data10};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+for(const key7 in data10){
+if(!(((key7 === "seed") || (key7 === "low")) || (key7 === "high"))){
+const err45 = {instancePath:instancePath+"/uniform",schemaPath:"#/oneOf/3/properties/uniform/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[3].properties.uniform,data:data10};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data10.seed !== undefined){
+let data11 = data10.seed;
+const _errs64 = errors;
+let valid18 = false;
+const _errs65 = errors;
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
+const err46 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[0].type,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[0],data:data11};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+const err47 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[0],data:data11};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+var _valid6 = _errs65 === errors;
+valid18 = valid18 || _valid6;
+const _errs67 = errors;
+if(Array.isArray(data11)){
+if(data11.length < 1){
+const err48 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1],data:data11};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+const len1 = data11.length;
+for(let i1=0; i1<len1; i1++){
+let data12 = data11[i1];
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err49 = {instancePath:instancePath+"/uniform/seed/" + i1,schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1].items.type,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1].items,data:data12};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 0 || isNaN(data12)){
+const err50 = {instancePath:instancePath+"/uniform/seed/" + i1,schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/1/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1].items,data:data12};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1].type,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[1],data:data11};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+var _valid6 = _errs67 === errors;
+valid18 = valid18 || _valid6;
+const _errs71 = errors;
+if(typeof data11 !== "string"){
+const err52 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[2].type,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf[2],data:data11};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+var _valid6 = _errs71 === errors;
+valid18 = valid18 || _valid6;
+if(!valid18){
+const err53 = {instancePath:instancePath+"/uniform/seed",schemaPath:"#/oneOf/3/properties/uniform/properties/seed/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[3].properties.uniform.properties.seed.anyOf,parentSchema:schema42.oneOf[3].properties.uniform.properties.seed,data:data11};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+else {
+errors = _errs64;
+if(vErrors !== null){
+if(_errs64){
+vErrors.length = _errs64;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data10.low !== undefined){
+let data13 = data10.low;
+const _errs74 = errors;
+let valid21 = false;
+const _errs75 = errors;
+if(!((typeof data13 == "number") && (isFinite(data13)))){
+const err54 = {instancePath:instancePath+"/uniform/low",schemaPath:"#/oneOf/3/properties/uniform/properties/low/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[3].properties.uniform.properties.low.anyOf[0].type,parentSchema:schema42.oneOf[3].properties.uniform.properties.low.anyOf[0],data:data13};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+var _valid7 = _errs75 === errors;
+valid21 = valid21 || _valid7;
+const _errs77 = errors;
+if(typeof data13 === "string"){
+if(!pattern7.test(data13)){
+const err55 = {instancePath:instancePath+"/uniform/low",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data13};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/uniform/low",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data13};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+var _valid7 = _errs77 === errors;
+valid21 = valid21 || _valid7;
+if(!valid21){
+const err57 = {instancePath:instancePath+"/uniform/low",schemaPath:"#/oneOf/3/properties/uniform/properties/low/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[3].properties.uniform.properties.low.anyOf,parentSchema:schema42.oneOf[3].properties.uniform.properties.low,data:data13};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+errors = _errs74;
+if(vErrors !== null){
+if(_errs74){
+vErrors.length = _errs74;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data10.high !== undefined){
+let data14 = data10.high;
+const _errs81 = errors;
+let valid23 = false;
+const _errs82 = errors;
+if(!((typeof data14 == "number") && (isFinite(data14)))){
+const err58 = {instancePath:instancePath+"/uniform/high",schemaPath:"#/oneOf/3/properties/uniform/properties/high/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[3].properties.uniform.properties.high.anyOf[0].type,parentSchema:schema42.oneOf[3].properties.uniform.properties.high.anyOf[0],data:data14};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+var _valid8 = _errs82 === errors;
+valid23 = valid23 || _valid8;
+const _errs84 = errors;
+if(typeof data14 === "string"){
+if(!pattern7.test(data14)){
+const err59 = {instancePath:instancePath+"/uniform/high",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data14};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/uniform/high",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data14};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+var _valid8 = _errs84 === errors;
+valid23 = valid23 || _valid8;
+if(!valid23){
+const err61 = {instancePath:instancePath+"/uniform/high",schemaPath:"#/oneOf/3/properties/uniform/properties/high/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[3].properties.uniform.properties.high.anyOf,parentSchema:schema42.oneOf[3].properties.uniform.properties.high,data:data14};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+else {
+errors = _errs81;
+if(vErrors !== null){
+if(_errs81){
+vErrors.length = _errs81;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err62 = {instancePath:instancePath+"/uniform",schemaPath:"#/oneOf/3/properties/uniform/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[3].properties.uniform.type,parentSchema:schema42.oneOf[3].properties.uniform,data:data10};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+}
+else {
+const err63 = {instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[3].type,parentSchema:schema42.oneOf[3],data};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var _valid0 = _errs57 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 3];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 3;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs87 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.integers === undefined){
+const err64 = {instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: "integers"},message:"must have required property '"+"integers"+"'",schema:schema42.oneOf[4].required,parentSchema:schema42.oneOf[4],data};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+for(const key8 in data){
+if(!(key8 === "integers")){
+const err65 = {instancePath,schemaPath:"#/oneOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[4],data};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data.integers !== undefined){
+let data15 = data.integers;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.seed === undefined){
+const err66 = {instancePath:instancePath+"/integers",schemaPath:"#/oneOf/4/properties/integers/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'",schema:schema42.oneOf[4].properties.integers.required,parentSchema:schema42.oneOf[4].properties.integers,data:data15};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+if(data15.low === undefined){
+const err67 = {instancePath:instancePath+"/integers",schemaPath:"#/oneOf/4/properties/integers/required",keyword:"required",params:{missingProperty: "low"},message:"must have required property '"+"low"+"'",schema:schema42.oneOf[4].properties.integers.required,parentSchema:schema42.oneOf[4].properties.integers,data:data15};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(data15.high === undefined){
+const err68 = {instancePath:instancePath+"/integers",schemaPath:"#/oneOf/4/properties/integers/required",keyword:"required",params:{missingProperty: "high"},message:"must have required property '"+"high"+"'",schema:schema42.oneOf[4].properties.integers.required,parentSchema:schema42.oneOf[4].properties.integers,data:data15};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+for(const key9 in data15){
+if(!((((key9 === "seed") || (key9 === "low")) || (key9 === "high")) || (key9 === "endpoint"))){
+const err69 = {instancePath:instancePath+"/integers",schemaPath:"#/oneOf/4/properties/integers/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[4].properties.integers,data:data15};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data15.seed !== undefined){
+let data16 = data15.seed;
+const _errs94 = errors;
+let valid27 = false;
+const _errs95 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err70 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[0].type,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 < 0 || isNaN(data16)){
+const err71 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[0],data:data16};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+var _valid9 = _errs95 === errors;
+valid27 = valid27 || _valid9;
+const _errs97 = errors;
+if(Array.isArray(data16)){
+if(data16.length < 1){
+const err72 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1],data:data16};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+const len2 = data16.length;
+for(let i2=0; i2<len2; i2++){
+let data17 = data16[i2];
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err73 = {instancePath:instancePath+"/integers/seed/" + i2,schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1].items.type,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1].items,data:data17};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 0 || isNaN(data17)){
+const err74 = {instancePath:instancePath+"/integers/seed/" + i2,schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/1/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1].items,data:data17};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1].type,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[1],data:data16};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+var _valid9 = _errs97 === errors;
+valid27 = valid27 || _valid9;
+const _errs101 = errors;
+if(typeof data16 !== "string"){
+const err76 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[2].type,parentSchema:schema42.oneOf[4].properties.integers.properties.seed.anyOf[2],data:data16};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+var _valid9 = _errs101 === errors;
+valid27 = valid27 || _valid9;
+if(!valid27){
+const err77 = {instancePath:instancePath+"/integers/seed",schemaPath:"#/oneOf/4/properties/integers/properties/seed/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[4].properties.integers.properties.seed.anyOf,parentSchema:schema42.oneOf[4].properties.integers.properties.seed,data:data16};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+else {
+errors = _errs94;
+if(vErrors !== null){
+if(_errs94){
+vErrors.length = _errs94;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data15.low !== undefined){
+let data18 = data15.low;
+const _errs104 = errors;
+let valid30 = false;
+const _errs105 = errors;
+if(!((typeof data18 == "number") && (isFinite(data18)))){
+const err78 = {instancePath:instancePath+"/integers/low",schemaPath:"#/oneOf/4/properties/integers/properties/low/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[4].properties.integers.properties.low.anyOf[0].type,parentSchema:schema42.oneOf[4].properties.integers.properties.low.anyOf[0],data:data18};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid10 = _errs105 === errors;
+valid30 = valid30 || _valid10;
+const _errs107 = errors;
+if(typeof data18 === "string"){
+if(!pattern7.test(data18)){
+const err79 = {instancePath:instancePath+"/integers/low",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data18};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/integers/low",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data18};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+var _valid10 = _errs107 === errors;
+valid30 = valid30 || _valid10;
+if(!valid30){
+const err81 = {instancePath:instancePath+"/integers/low",schemaPath:"#/oneOf/4/properties/integers/properties/low/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[4].properties.integers.properties.low.anyOf,parentSchema:schema42.oneOf[4].properties.integers.properties.low,data:data18};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data15.high !== undefined){
+let data19 = data15.high;
+const _errs111 = errors;
+let valid32 = false;
+const _errs112 = errors;
+if(!((typeof data19 == "number") && (isFinite(data19)))){
+const err82 = {instancePath:instancePath+"/integers/high",schemaPath:"#/oneOf/4/properties/integers/properties/high/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[4].properties.integers.properties.high.anyOf[0].type,parentSchema:schema42.oneOf[4].properties.integers.properties.high.anyOf[0],data:data19};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+var _valid11 = _errs112 === errors;
+valid32 = valid32 || _valid11;
+const _errs114 = errors;
+if(typeof data19 === "string"){
+if(!pattern7.test(data19)){
+const err83 = {instancePath:instancePath+"/integers/high",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data19};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/integers/high",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data19};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+var _valid11 = _errs114 === errors;
+valid32 = valid32 || _valid11;
+if(!valid32){
+const err85 = {instancePath:instancePath+"/integers/high",schemaPath:"#/oneOf/4/properties/integers/properties/high/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[4].properties.integers.properties.high.anyOf,parentSchema:schema42.oneOf[4].properties.integers.properties.high,data:data19};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+else {
+errors = _errs111;
+if(vErrors !== null){
+if(_errs111){
+vErrors.length = _errs111;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data15.endpoint !== undefined){
+let data20 = data15.endpoint;
+if(typeof data20 !== "boolean"){
+const err86 = {instancePath:instancePath+"/integers/endpoint",schemaPath:"#/oneOf/4/properties/integers/properties/endpoint/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema42.oneOf[4].properties.integers.properties.endpoint.type,parentSchema:schema42.oneOf[4].properties.integers.properties.endpoint,data:data20};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/integers",schemaPath:"#/oneOf/4/properties/integers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[4].properties.integers.type,parentSchema:schema42.oneOf[4].properties.integers,data:data15};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+else {
+const err88 = {instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[4].type,parentSchema:schema42.oneOf[4],data};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+var _valid0 = _errs87 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 4];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 4;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs119 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.standard_normal === undefined){
+const err89 = {instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: "standard_normal"},message:"must have required property '"+"standard_normal"+"'",schema:schema42.oneOf[5].required,parentSchema:schema42.oneOf[5],data};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+for(const key10 in data){
+if(!(key10 === "standard_normal")){
+const err90 = {instancePath,schemaPath:"#/oneOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[5],data};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+if(data.standard_normal !== undefined){
+let data21 = data.standard_normal;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(data21.seed === undefined){
+const err91 = {instancePath:instancePath+"/standard_normal",schemaPath:"#/oneOf/5/properties/standard_normal/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'",schema:schema42.oneOf[5].properties.standard_normal.required,parentSchema:schema42.oneOf[5].properties.standard_normal,data:data21};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+for(const key11 in data21){
+if(!(key11 === "seed")){
+const err92 = {instancePath:instancePath+"/standard_normal",schemaPath:"#/oneOf/5/properties/standard_normal/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[5].properties.standard_normal,data:data21};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+if(data21.seed !== undefined){
+let data22 = data21.seed;
+const _errs126 = errors;
+let valid36 = false;
+const _errs127 = errors;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err93 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[0].type,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[0],data:data22};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err94 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[0],data:data22};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+var _valid12 = _errs127 === errors;
+valid36 = valid36 || _valid12;
+const _errs129 = errors;
+if(Array.isArray(data22)){
+if(data22.length < 1){
+const err95 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1],data:data22};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+const len3 = data22.length;
+for(let i3=0; i3<len3; i3++){
+let data23 = data22[i3];
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err96 = {instancePath:instancePath+"/standard_normal/seed/" + i3,schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1].items.type,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1].items,data:data23};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 0 || isNaN(data23)){
+const err97 = {instancePath:instancePath+"/standard_normal/seed/" + i3,schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/1/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1].items,data:data23};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1].type,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[1],data:data22};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+var _valid12 = _errs129 === errors;
+valid36 = valid36 || _valid12;
+const _errs133 = errors;
+if(typeof data22 !== "string"){
+const err99 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[2].type,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf[2],data:data22};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid12 = _errs133 === errors;
+valid36 = valid36 || _valid12;
+if(!valid36){
+const err100 = {instancePath:instancePath+"/standard_normal/seed",schemaPath:"#/oneOf/5/properties/standard_normal/properties/seed/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[5].properties.standard_normal.properties.seed.anyOf,parentSchema:schema42.oneOf[5].properties.standard_normal.properties.seed,data:data22};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+else {
+errors = _errs126;
+if(vErrors !== null){
+if(_errs126){
+vErrors.length = _errs126;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/standard_normal",schemaPath:"#/oneOf/5/properties/standard_normal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[5].properties.standard_normal.type,parentSchema:schema42.oneOf[5].properties.standard_normal,data:data21};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+}
+else {
+const err102 = {instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[5].type,parentSchema:schema42.oneOf[5],data};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+var _valid0 = _errs119 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 5];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 5;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs135 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.normal === undefined){
+const err103 = {instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: "normal"},message:"must have required property '"+"normal"+"'",schema:schema42.oneOf[6].required,parentSchema:schema42.oneOf[6],data};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+for(const key12 in data){
+if(!(key12 === "normal")){
+const err104 = {instancePath,schemaPath:"#/oneOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[6],data};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data.normal !== undefined){
+let data24 = data.normal;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.seed === undefined){
+const err105 = {instancePath:instancePath+"/normal",schemaPath:"#/oneOf/6/properties/normal/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'",schema:schema42.oneOf[6].properties.normal.required,parentSchema:schema42.oneOf[6].properties.normal,data:data24};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+for(const key13 in data24){
+if(!(((key13 === "seed") || (key13 === "loc")) || (key13 === "scale"))){
+const err106 = {instancePath:instancePath+"/normal",schemaPath:"#/oneOf/6/properties/normal/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema42.oneOf[6].properties.normal,data:data24};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(data24.seed !== undefined){
+let data25 = data24.seed;
+const _errs142 = errors;
+let valid41 = false;
+const _errs143 = errors;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err107 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[0].type,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[0],data:data25};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 < 0 || isNaN(data25)){
+const err108 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[0],data:data25};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+var _valid13 = _errs143 === errors;
+valid41 = valid41 || _valid13;
+const _errs145 = errors;
+if(Array.isArray(data25)){
+if(data25.length < 1){
+const err109 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1],data:data25};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+const len4 = data25.length;
+for(let i4=0; i4<len4; i4++){
+let data26 = data25[i4];
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err110 = {instancePath:instancePath+"/normal/seed/" + i4,schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/1/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1].items.type,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1].items,data:data26};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 < 0 || isNaN(data26)){
+const err111 = {instancePath:instancePath+"/normal/seed/" + i4,schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/1/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1].items,data:data26};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1].type,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[1],data:data25};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+var _valid13 = _errs145 === errors;
+valid41 = valid41 || _valid13;
+const _errs149 = errors;
+if(typeof data25 !== "string"){
+const err113 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[2].type,parentSchema:schema42.oneOf[6].properties.normal.properties.seed.anyOf[2],data:data25};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid13 = _errs149 === errors;
+valid41 = valid41 || _valid13;
+if(!valid41){
+const err114 = {instancePath:instancePath+"/normal/seed",schemaPath:"#/oneOf/6/properties/normal/properties/seed/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[6].properties.normal.properties.seed.anyOf,parentSchema:schema42.oneOf[6].properties.normal.properties.seed,data:data25};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+else {
+errors = _errs142;
+if(vErrors !== null){
+if(_errs142){
+vErrors.length = _errs142;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data24.loc !== undefined){
+let data27 = data24.loc;
+const _errs152 = errors;
+let valid44 = false;
+const _errs153 = errors;
+if(!((typeof data27 == "number") && (isFinite(data27)))){
+const err115 = {instancePath:instancePath+"/normal/loc",schemaPath:"#/oneOf/6/properties/normal/properties/loc/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[6].properties.normal.properties.loc.anyOf[0].type,parentSchema:schema42.oneOf[6].properties.normal.properties.loc.anyOf[0],data:data27};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+var _valid14 = _errs153 === errors;
+valid44 = valid44 || _valid14;
+const _errs155 = errors;
+if(typeof data27 === "string"){
+if(!pattern7.test(data27)){
+const err116 = {instancePath:instancePath+"/normal/loc",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data27};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/normal/loc",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data27};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+var _valid14 = _errs155 === errors;
+valid44 = valid44 || _valid14;
+if(!valid44){
+const err118 = {instancePath:instancePath+"/normal/loc",schemaPath:"#/oneOf/6/properties/normal/properties/loc/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[6].properties.normal.properties.loc.anyOf,parentSchema:schema42.oneOf[6].properties.normal.properties.loc,data:data27};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+else {
+errors = _errs152;
+if(vErrors !== null){
+if(_errs152){
+vErrors.length = _errs152;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data24.scale !== undefined){
+let data28 = data24.scale;
+const _errs159 = errors;
+let valid46 = false;
+const _errs160 = errors;
+if(!((typeof data28 == "number") && (isFinite(data28)))){
+const err119 = {instancePath:instancePath+"/normal/scale",schemaPath:"#/oneOf/6/properties/normal/properties/scale/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema42.oneOf[6].properties.normal.properties.scale.anyOf[0].type,parentSchema:schema42.oneOf[6].properties.normal.properties.scale.anyOf[0],data:data28};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+var _valid15 = _errs160 === errors;
+valid46 = valid46 || _valid15;
+const _errs162 = errors;
+if(typeof data28 === "string"){
+if(!pattern7.test(data28)){
+const err120 = {instancePath:instancePath+"/normal/scale",schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data:data28};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/normal/scale",schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data:data28};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+var _valid15 = _errs162 === errors;
+valid46 = valid46 || _valid15;
+if(!valid46){
+const err122 = {instancePath:instancePath+"/normal/scale",schemaPath:"#/oneOf/6/properties/normal/properties/scale/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.oneOf[6].properties.normal.properties.scale.anyOf,parentSchema:schema42.oneOf[6].properties.normal.properties.scale,data:data28};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+else {
+errors = _errs159;
+if(vErrors !== null){
+if(_errs159){
+vErrors.length = _errs159;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err123 = {instancePath:instancePath+"/normal",schemaPath:"#/oneOf/6/properties/normal/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[6].properties.normal.type,parentSchema:schema42.oneOf[6].properties.normal,data:data24};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+}
+else {
+const err124 = {instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.oneOf[6].type,parentSchema:schema42.oneOf[6],data};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid0 = _errs135 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+if(props0 !== true){
+props0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid0){
+const err125 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema42.oneOf,parentSchema:schema42,data};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate30.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate30.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -569,50 +2451,24 @@ evaluated0.items = undefined;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(!((((data === "auto") || (data === "sparse")) || (data === "reserve")) || (data === "write"))){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema42.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema42.anyOf[0].enum,parentSchema:schema42.anyOf[0],data};
+if(!(validate30(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = validate30.evaluated.props;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+var _valid0 = true;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const err0 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema41.anyOf,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
 else {
 vErrors.push(err0);
-}
-errors++;
-}
-var _valid0 = _errs1 === errors;
-valid0 = valid0 || _valid0;
-const _errs2 = errors;
-if(typeof data === "string"){
-if(!pattern7.test(data)){
-const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-else {
-const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-var _valid0 = _errs2 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema42.anyOf,parentSchema:schema42,data};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
 }
 errors++;
 }
@@ -628,16 +2484,17 @@ vErrors = null;
 }
 }
 validate29.errors = vErrors;
+evaluated0.props = props0;
 return errors === 0;
 }
-validate29.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-const schema44 = {"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]};
+const schema51 = {"description":"auto, sparse, reserve or write.","anyOf":[{"enum":["auto","sparse","reserve","write"]},{"$ref":"#/$defs/interpolated"}]};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate33.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -647,8 +2504,8 @@ evaluated0.items = undefined;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(!(((((((data === "auto") || (data === "1.0")) || (data === "2.0")) || (data === "3.0")) || (data === 1)) || (data === 2)) || (data === 3))){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema44.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema44.anyOf[0].enum,parentSchema:schema44.anyOf[0],data};
+if(!((((data === "auto") || (data === "sparse")) || (data === "reserve")) || (data === "write"))){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema51.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema51.anyOf[0].enum,parentSchema:schema51.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -685,7 +2542,7 @@ errors++;
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema44.anyOf,parentSchema:schema44,data};
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.anyOf,parentSchema:schema51,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -705,23 +2562,101 @@ vErrors = null;
 }
 }
 }
-validate31.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-const schema46 = {"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}};
-const pattern10 = new RegExp("\\.npy$|\\$\\{", "u");
-const schema48 = {"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}};
-const schema49 = {"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]};
-const schema50 = {"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]};
-const schema51 = {"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]};
-const pattern12 = new RegExp("^\\s*-?[0-9]+\\s*$|\\$\\{", "u");
+const schema53 = {"description":"auto, 1.0, 2.0 or 3.0 (numbers or strings).","anyOf":[{"enum":["auto","1.0","2.0","3.0",1,2,3]},{"$ref":"#/$defs/interpolated"}]};
 
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate40.evaluated;
+const evaluated0 = validate35.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(!(((((((data === "auto") || (data === "1.0")) || (data === "2.0")) || (data === "3.0")) || (data === 1)) || (data === 2)) || (data === 3))){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema53.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema53.anyOf[0].enum,parentSchema:schema53.anyOf[0],data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+const _errs2 = errors;
+if(typeof data === "string"){
+if(!pattern7.test(data)){
+const err1 = {instancePath,schemaPath:"#/$defs/interpolated/pattern",keyword:"pattern",params:{pattern: "\\$\\{"},message:"must match pattern \""+"\\$\\{"+"\"",schema:"\\$\\{",parentSchema:schema40,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/$defs/interpolated/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema40.type,parentSchema:schema40,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema53.anyOf,parentSchema:schema53,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate35.errors = vErrors;
+return errors === 0;
+}
+validate35.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+const schema55 = {"description":"One array, or one per combination of foreach values.","type":"object","required":["path"],"additionalProperties":false,"properties":{"path":{"description":"Where the file goes, relative to root, ending in .npy. May use foreach placeholders {name} and {name:03d}; {{ and }} are literal braces.","type":"string","pattern":"\\.npy$|\\$\\{"},"shape":{"description":"A list of integers >= 0 ([] for a 0-d array), or one integer for a 1-d array. Entries may be strings such as \"${N}\" or \"{n}\" that give a decimal integer.","$ref":"#/$defs/shape"},"dtype":{"description":"NumPy dtype, e.g. float32, <i8, S10, U8, M8[ns], (2,3)i4 (a subarray: its dimensions are added to the shape), or a descr list [[name, dtype], [name, dtype, shape], ...]. Default: float64.","$ref":"#/$defs/dtype"},"order":{"description":"Memory order: C (row-major) or F (column-major). Default: C.","$ref":"#/$defs/order"},"fill":{"description":"The value of every element, as np.full would store it; omitted or 0 means all-zero bytes.","$ref":"#/$defs/fill"},"allocation":{"description":"sparse: truncate to size (blocks appear when written); reserve: preallocate zeros; write: write the fill; auto (default): reserve for a zero fill, write otherwise.","$ref":"#/$defs/allocation"},"header_version":{"description":".npy format version: auto (default: the oldest that holds the header, as NumPy chooses), 1.0, 2.0 or 3.0.","$ref":"#/$defs/header_version"},"foreach":{"description":"Makes one array per combination of values: placeholder name -> list of values or { range: [start, stop, step] }. Several names give their cartesian product, the first one outermost.","$ref":"#/$defs/foreach"}}};
+const pattern18 = new RegExp("\\.npy$|\\$\\{", "u");
+const schema56 = {"description":"Placeholder names and their values.","type":"object","minProperties":1,"propertyNames":{"description":"A placeholder name: letters, digits and _, not starting with a digit.","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"The values of one placeholder.","$ref":"#/$defs/foreach_values"}};
+const schema57 = {"description":"A list of values, or { range: [start, stop] } / { range: [start, stop, step] } (stop exclusive).","anyOf":[{"type":"array","items":{"$ref":"#/$defs/foreach_value"}},{"type":"object","required":["range"],"additionalProperties":false,"properties":{"range":{"description":"[start, stop] or [start, stop, step]: integers, stop exclusive, step not 0 (negative counts down). Default step: 1.","type":"array","minItems":2,"maxItems":3,"items":{"$ref":"#/$defs/range_bound"}}}}]};
+const schema58 = {"description":"One value of a placeholder: a string, a number or a boolean.","anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"}]};
+const schema59 = {"description":"An integer, or a string that gives one after interpolation.","anyOf":[{"type":"integer"},{"type":"string","pattern":"^\\s*-?[0-9]+\\s*$|\\$\\{"}]};
+const pattern20 = new RegExp("^\\s*-?[0-9]+\\s*$|\\$\\{", "u");
+
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate45.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -739,7 +2674,7 @@ const _errs5 = errors;
 let valid4 = false;
 const _errs6 = errors;
 if(typeof data0 !== "string"){
-const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.anyOf[0].type,parentSchema:schema50.anyOf[0],data:data0};
+const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema58.anyOf[0].type,parentSchema:schema58.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -752,7 +2687,7 @@ var _valid1 = _errs6 === errors;
 valid4 = valid4 || _valid1;
 const _errs8 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema50.anyOf[1].type,parentSchema:schema50.anyOf[1],data:data0};
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema58.anyOf[1].type,parentSchema:schema58.anyOf[1],data:data0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -765,7 +2700,7 @@ var _valid1 = _errs8 === errors;
 valid4 = valid4 || _valid1;
 const _errs10 = errors;
 if(typeof data0 !== "boolean"){
-const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema50.anyOf[2].type,parentSchema:schema50.anyOf[2],data:data0};
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema58.anyOf[2].type,parentSchema:schema58.anyOf[2],data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -777,7 +2712,7 @@ errors++;
 var _valid1 = _errs10 === errors;
 valid4 = valid4 || _valid1;
 if(!valid4){
-const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema50.anyOf,parentSchema:schema50,data:data0};
+const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/foreach_value/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema58.anyOf,parentSchema:schema58,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -800,7 +2735,7 @@ vErrors = null;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.anyOf[0].type,parentSchema:schema49.anyOf[0],data};
+const err4 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema57.anyOf[0].type,parentSchema:schema57.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -817,7 +2752,7 @@ var items0 = true;
 const _errs12 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.range === undefined){
-const err5 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "range"},message:"must have required property '"+"range"+"'",schema:schema49.anyOf[1].required,parentSchema:schema49.anyOf[1],data};
+const err5 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "range"},message:"must have required property '"+"range"+"'",schema:schema57.anyOf[1].required,parentSchema:schema57.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -828,7 +2763,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "range")){
-const err6 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema49.anyOf[1],data};
+const err6 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema57.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -842,7 +2777,7 @@ if(data.range !== undefined){
 let data1 = data.range;
 if(Array.isArray(data1)){
 if(data1.length > 3){
-const err7 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items",schema:3,parentSchema:schema49.anyOf[1].properties.range,data:data1};
+const err7 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items",schema:3,parentSchema:schema57.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -852,7 +2787,7 @@ vErrors.push(err7);
 errors++;
 }
 if(data1.length < 2){
-const err8 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema49.anyOf[1].properties.range,data:data1};
+const err8 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema57.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -868,7 +2803,7 @@ const _errs19 = errors;
 let valid9 = false;
 const _errs20 = errors;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err9 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema51.anyOf[0].type,parentSchema:schema51.anyOf[0],data:data2};
+const err9 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema59.anyOf[0].type,parentSchema:schema59.anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -881,8 +2816,8 @@ var _valid2 = _errs20 === errors;
 valid9 = valid9 || _valid2;
 const _errs22 = errors;
 if(typeof data2 === "string"){
-if(!pattern12.test(data2)){
-const err10 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\s*-?[0-9]+\\s*$|\\$\\{"},message:"must match pattern \""+"^\\s*-?[0-9]+\\s*$|\\$\\{"+"\"",schema:"^\\s*-?[0-9]+\\s*$|\\$\\{",parentSchema:schema51.anyOf[1],data:data2};
+if(!pattern20.test(data2)){
+const err10 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^\\s*-?[0-9]+\\s*$|\\$\\{"},message:"must match pattern \""+"^\\s*-?[0-9]+\\s*$|\\$\\{"+"\"",schema:"^\\s*-?[0-9]+\\s*$|\\$\\{",parentSchema:schema59.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -893,7 +2828,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema51.anyOf[1].type,parentSchema:schema51.anyOf[1],data:data2};
+const err11 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema59.anyOf[1].type,parentSchema:schema59.anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -905,7 +2840,7 @@ errors++;
 var _valid2 = _errs22 === errors;
 valid9 = valid9 || _valid2;
 if(!valid9){
-const err12 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema51.anyOf,parentSchema:schema51,data:data2};
+const err12 = {instancePath:instancePath+"/range/" + i1,schemaPath:"#/$defs/range_bound/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema59.anyOf,parentSchema:schema59,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -928,7 +2863,7 @@ vErrors = null;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema49.anyOf[1].properties.range.type,parentSchema:schema49.anyOf[1].properties.range,data:data1};
+const err13 = {instancePath:instancePath+"/range",schemaPath:"#/anyOf/1/properties/range/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema57.anyOf[1].properties.range.type,parentSchema:schema57.anyOf[1].properties.range,data:data1};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -940,7 +2875,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema49.anyOf[1].type,parentSchema:schema49.anyOf[1],data};
+const err14 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema57.anyOf[1].type,parentSchema:schema57.anyOf[1],data};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -955,7 +2890,7 @@ if(_valid0){
 var props0 = true;
 }
 if(!valid0){
-const err15 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema49.anyOf,parentSchema:schema49,data};
+const err15 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema57.anyOf,parentSchema:schema57,data};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -975,18 +2910,18 @@ vErrors = null;
 }
 }
 }
-validate40.errors = vErrors;
+validate45.errors = vErrors;
 evaluated0.props = props0;
 evaluated0.items = items0;
 return errors === 0;
 }
-validate40.evaluated = {"dynamicProps":true,"dynamicItems":true};
+validate45.evaluated = {"dynamicProps":true,"dynamicItems":true};
 
 
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate39.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -995,7 +2930,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length < 1){
-const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema48,data};
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1008,7 +2943,7 @@ for(const key0 in data){
 const _errs1 = errors;
 if(typeof key0 === "string"){
 if(!pattern4.test(key0)){
-const err1 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema48.propertyNames,data:key0,propertyName:key0};
+const err1 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema56.propertyNames,data:key0,propertyName:key0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1020,7 +2955,7 @@ errors++;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid",schema:schema48.propertyNames,parentSchema:schema48,data};
+const err2 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid",schema:schema56.propertyNames,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1031,14 +2966,14 @@ errors++;
 }
 }
 for(const key1 in data){
-if(!(validate40(data[key1], {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+if(!(validate45(data[key1], {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema48.type,parentSchema:schema48,data};
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1047,16 +2982,16 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate39.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
-validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate33.evaluated;
+const evaluated0 = validate37.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1065,7 +3000,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema46.required,parentSchema:schema46,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema55.required,parentSchema:schema55,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1076,7 +3011,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "path") || (key0 === "shape")) || (key0 === "dtype")) || (key0 === "order")) || (key0 === "fill")) || (key0 === "allocation")) || (key0 === "header_version")) || (key0 === "foreach"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema46,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema55,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1089,8 +3024,8 @@ errors++;
 if(data.path !== undefined){
 let data0 = data.path;
 if(typeof data0 === "string"){
-if(!pattern10.test(data0)){
-const err2 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "\\.npy$|\\$\\{"},message:"must match pattern \""+"\\.npy$|\\$\\{"+"\"",schema:"\\.npy$|\\$\\{",parentSchema:schema46.properties.path,data:data0};
+if(!pattern18.test(data0)){
+const err2 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "\\.npy$|\\$\\{"},message:"must match pattern \""+"\\.npy$|\\$\\{"+"\"",schema:"\\.npy$|\\$\\{",parentSchema:schema55.properties.path,data:data0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1101,7 +3036,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema46.properties.path.type,parentSchema:schema46.properties.path,data:data0};
+const err3 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.properties.path.type,parentSchema:schema55.properties.path,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1129,27 +3064,33 @@ vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.error
 errors = vErrors.length;
 }
 }
-if(data.allocation !== undefined){
-if(!(validate29(data.allocation, {instancePath:instancePath+"/allocation",parentData:data,parentDataProperty:"allocation",rootData,dynamicAnchors}))){
+if(data.fill !== undefined){
+if(!(validate29(data.fill, {instancePath:instancePath+"/fill",parentData:data,parentDataProperty:"fill",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
 errors = vErrors.length;
 }
 }
+if(data.allocation !== undefined){
+if(!(validate33(data.allocation, {instancePath:instancePath+"/allocation",parentData:data,parentDataProperty:"allocation",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+errors = vErrors.length;
+}
+}
 if(data.header_version !== undefined){
-if(!(validate31(data.header_version, {instancePath:instancePath+"/header_version",parentData:data,parentDataProperty:"header_version",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate35(data.header_version, {instancePath:instancePath+"/header_version",parentData:data,parentDataProperty:"header_version",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
 errors = vErrors.length;
 }
 }
 if(data.foreach !== undefined){
-if(!(validate39(data.foreach, {instancePath:instancePath+"/foreach",parentData:data,parentDataProperty:"foreach",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+if(!(validate44(data.foreach, {instancePath:instancePath+"/foreach",parentData:data,parentDataProperty:"foreach",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema46.type,parentSchema:schema46,data};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.type,parentSchema:schema55,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1158,10 +3099,10 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
-validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1527,15 +3468,21 @@ vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.error
 errors = vErrors.length;
 }
 }
-if(data7.allocation !== undefined){
-if(!(validate29(data7.allocation, {instancePath:instancePath+"/defaults/allocation",parentData:data7,parentDataProperty:"allocation",rootData,dynamicAnchors}))){
+if(data7.fill !== undefined){
+if(!(validate29(data7.fill, {instancePath:instancePath+"/defaults/fill",parentData:data7,parentDataProperty:"fill",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
 errors = vErrors.length;
 }
 }
+if(data7.allocation !== undefined){
+if(!(validate33(data7.allocation, {instancePath:instancePath+"/defaults/allocation",parentData:data7,parentDataProperty:"allocation",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+errors = vErrors.length;
+}
+}
 if(data7.header_version !== undefined){
-if(!(validate31(data7.header_version, {instancePath:instancePath+"/defaults/header_version",parentData:data7,parentDataProperty:"header_version",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate35(data7.header_version, {instancePath:instancePath+"/defaults/header_version",parentData:data7,parentDataProperty:"header_version",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
 errors = vErrors.length;
 }
 }
@@ -1556,8 +3503,8 @@ let data14 = data.arrays;
 if(Array.isArray(data14)){
 const len1 = data14.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate33(data14[i1], {instancePath:instancePath+"/arrays/" + i1,parentData:data14,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+if(!(validate37(data14[i1], {instancePath:instancePath+"/arrays/" + i1,parentData:data14,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
 errors = vErrors.length;
 }
 }

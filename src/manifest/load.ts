@@ -24,13 +24,9 @@ import { loadPlatform } from "../platform/mod.ts";
 import type { Platform } from "../platform/platform.ts";
 import { type DType, parseDType } from "../npy/dtype.ts";
 import type { FillValue } from "../npy/fill.ts";
-import {
-  type Allocation,
-  type ArrayLayout,
-  type HeaderVersion,
-  layoutArray,
-  type Order,
-} from "../npy/layout.ts";
+import type { Allocation, HeaderVersion, Order } from "../npy/layout.ts";
+import { GENERATORS } from "../generate/fill.ts";
+import { type ContentLayout, layoutContent } from "../generate/layout.ts";
 import {
   countCombinations,
   forEachCombination,
@@ -122,6 +118,8 @@ interface PreparedEntry {
   readonly orderField: Field | undefined;
   readonly fill: FillValue | undefined;
   readonly fillField: Field | undefined;
+  /** The foreach placeholders in the strings of a generated fill (`seed: "{i}"`), if any. */
+  readonly fillTemplate: boolean;
   readonly allocation: Allocation;
   readonly allocationField: Field | undefined;
   readonly headerVersion: HeaderVersion;
@@ -496,6 +494,7 @@ class Loader {
       orderField,
       fill,
       fillField,
+      fillTemplate: fill !== undefined && names.length > 0 && usesPlaceholders(fill),
       allocation: allocation ?? "auto",
       allocationField,
       headerVersion: headerVersion ?? "auto",
@@ -655,7 +654,7 @@ class Loader {
   /** Expands a prepared entry into arrays, checking paths, duplicates and layouts. */
   expand(entry: PreparedEntry, guard: RootGuard, out: ManifestArray[]): void {
     const problems = this.#problems;
-    const layouts = new Map<string, ArrayLayout | undefined>();
+    const layouts = new Map<string, ContentLayout | undefined>();
     const pathNode = entry.pathField.node;
     const hasForeach = entry.dims.length > 0;
     const fixedShape = entry.shape.every((d) => typeof d.value === "bigint")
@@ -706,13 +705,28 @@ class Loader {
 
       const shape = fixedShape ?? this.#renderShape(entry, values, label);
       if (shape === undefined) return;
-      const key = fixedKey ?? shape.join(",");
-      let layout = layouts.get(key);
-      if (!layouts.has(key)) {
-        layout = this.#layout(entry, entry.dtype, shape, fixedShape ? entry.jsonPath : label);
-        layouts.set(key, layout);
+      // A fill with placeholders differs per array; any other is laid out once per shape.
+      let fill = entry.fill;
+      let laid: ContentLayout | undefined;
+      if (entry.fillTemplate) {
+        fill = this.#renderFill(entry, values, label);
+        if (fill === undefined) return;
+        laid = this.#layout(entry, entry.dtype, shape, fill, label);
+      } else {
+        const key = fixedKey ?? shape.join(",");
+        laid = layouts.get(key);
+        if (!layouts.has(key)) {
+          laid = this.#layout(
+            entry,
+            entry.dtype,
+            shape,
+            fill,
+            fixedShape ? entry.jsonPath : label,
+          );
+          layouts.set(key, laid);
+        }
       }
-      if (layout === undefined) return;
+      if (laid === undefined) return;
       out.push({
         path: normal,
         target,
@@ -720,10 +734,11 @@ class Loader {
         shape,
         dtype: entry.dtype,
         order: entry.order,
-        fill: entry.fill,
+        fill,
         allocation: entry.allocation,
         headerVersion: entry.headerVersion,
-        layout,
+        layout: laid.layout,
+        generated: laid.generated,
         location,
         jsonPath: label,
       });
@@ -761,19 +776,58 @@ class Loader {
     return shape;
   }
 
+  /** The fill of one array of a foreach, its placeholders rendered with the array's values. */
+  #renderFill(
+    entry: PreparedEntry,
+    values: readonly PlaceholderValue[],
+    label: string,
+  ): FillValue | undefined {
+    const names = entry.dims.map((dim) => dim.name);
+    let problem: string | undefined;
+    const render = (value: FillValue): FillValue => {
+      if (typeof value === "string") {
+        const template = compileTemplate(value, names);
+        const rendered = template.ok ? renderTemplate(template.value, values) : template;
+        if (!rendered.ok) {
+          problem ??= rendered.message;
+          return value;
+        }
+        return rendered.value;
+      }
+      if (Array.isArray(value)) return value.map(render);
+      if (value !== null && typeof value === "object") {
+        const out: { [key: string]: FillValue } = Object.create(null);
+        for (const [key, item] of Object.entries(value)) out[key] = render(item);
+        return out;
+      }
+      return value;
+    };
+    const fill = entry.fill === undefined ? undefined : render(entry.fill);
+    if (problem !== undefined && entry.fillField !== undefined) {
+      const field = entry.fillField;
+      const jsonPath = field.inherited
+        ? field.jsonPath
+        : label + field.jsonPath.slice(entry.jsonPath.length);
+      this.#fieldProblem(field, label, problem, jsonPath);
+      return undefined;
+    }
+    return fill;
+  }
+
   /** Lays out one array, turning the engine's errors into problems at the node that caused them. */
   #layout(
     entry: PreparedEntry,
     dtype: DType,
     shape: bigint[],
+    fill: FillValue | undefined,
     label: string,
-  ): ArrayLayout | undefined {
+  ): ContentLayout | undefined {
     try {
-      return layoutArray({
+      return layoutContent({
         shape,
         dtype,
         order: entry.order,
-        ...(entry.fill === undefined ? {} : { fill: entry.fill }),
+        ...(fill === undefined ? {} : { fill }),
         allocation: entry.allocation,
         headerVersion: entry.headerVersion,
       });
@@ -787,6 +841,23 @@ class Loader {
       return undefined;
     }
   }
+}
+
+/** Whether a generated fill's strings hold foreach placeholders (`{i}`) to render per array. */
+function usesPlaceholders(fill: FillValue): boolean {
+  if (typeof fill === "string") return fill.includes("{");
+  if (Array.isArray(fill)) return fill.some(usesPlaceholders);
+  if (fill === null || typeof fill !== "object") return false;
+  const entries = Object.entries(fill);
+  // Only a generated fill (one generator's mapping of parameters) renders placeholders: the
+  // strings of a plain fill (an S or U dtype) are taken as written.
+  const generated = entries.length === 1 &&
+    (GENERATORS as readonly string[]).includes(entries[0]![0]);
+  return generated && Object.values(fill).some(function any(v: FillValue): boolean {
+    if (typeof v === "string") return v.includes("{");
+    if (Array.isArray(v)) return v.some(any);
+    return v !== null && typeof v === "object" && Object.values(v).some(any);
+  });
 }
 
 /** The field an engine error is about. */

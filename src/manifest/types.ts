@@ -9,6 +9,7 @@ import type { FillValue } from "../npy/fill.ts";
 import type { Allocation, ArrayLayout, HeaderVersion, Order } from "../npy/layout.ts";
 import type { DType } from "../npy/dtype.ts";
 import type { RealTarget } from "./paths.ts";
+import type { GeneratedContent } from "../generate/layout.ts";
 
 /** Where something was written in a manifest. */
 export interface SourceLocation {
@@ -46,6 +47,8 @@ export interface ManifestArray {
   readonly headerVersion: HeaderVersion;
   /** Header, sizes, fill bytes and resolved allocation. */
   readonly layout: ArrayLayout;
+  /** What the writer streams, when the fill is generated (`{random: {seed}}`, ...). */
+  readonly generated: GeneratedContent | null;
   /** Where the array's entry is in the manifest. */
   readonly location: SourceLocation;
   /** The JSON path of the entry, e.g. `arrays[2]`, plus the foreach values that made it. */

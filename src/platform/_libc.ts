@@ -55,7 +55,6 @@ export const SIGNATURES = {
   __errno_location: { library: "libc.so.6", parameters: [], result: "pointer" },
   exp: { library: "libm.so.6", parameters: ["f64"], result: "f64" },
   log1p: { library: "libm.so.6", parameters: ["f64"], result: "f64" },
-  expf: { library: "libm.so.6", parameters: ["f32"], result: "f32" },
   log1pf: { library: "libm.so.6", parameters: ["f32"], result: "f32" },
 } as const satisfies Record<string, Signature>;
 
@@ -90,7 +89,6 @@ export interface Libc {
   flock(fd: number, operation: number): number;
   exp(x: number): number;
   log1p(x: number): number;
-  expf(x: number): number;
   log1pf(x: number): number;
   /** The calling thread's errno, read right after a failed call. */
   errno(): number;
@@ -282,7 +280,7 @@ export function directIoWithLibc(
  */
 export function mathWithLibc(libc: Libc | null): MathLib | null {
   if (libc === null) return null;
-  return { exp: libc.exp, log1p: libc.log1p, expf: libc.expf, log1pf: libc.log1pf };
+  return { exp: libc.exp, log1p: libc.log1p, log1pf: libc.log1pf };
 }
 
 const AT_FDCWD = -100;

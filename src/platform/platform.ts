@@ -114,11 +114,18 @@ export interface DirectIo {
   alignedBuffer(length: number, alignment: number): Uint8Array;
 }
 
-/** The math functions of the C library, for generators that must round as NumPy does. */
+/**
+ * `exp`, `log1p` and `log1pf` exactly as the C library (glibc's libm) computes them. NumPy's
+ * ziggurat calls them in its rare tail and wedge steps (`random_standard_normal` in
+ * numpy/random/src/distributions/distributions.c); a result one ulp off changes the bytes
+ * written, and JavaScript's `Math` functions are not the C library's on every runtime.
+ */
 export interface MathLib {
+  /** C `double exp(double)`. */
   exp(x: number): number;
+  /** C `double log1p(double)`. */
   log1p(x: number): number;
-  expf(x: number): number;
+  /** C `float log1pf(float)`: the argument is a float32 value, and so is the result. */
   log1pf(x: number): number;
 }
 

@@ -164,6 +164,7 @@ export function fileRequest(planned: PlannedArray, fsync: boolean): FileRequest 
     name: array.real.name,
     label: array.target,
     layout: array.layout,
+    generated: array.generated,
     fsync,
     replace: planned.action === "replace",
   };

@@ -465,3 +465,67 @@ function lcm(a: number, b: number): number {
   while (y !== 0) [x, y] = [y, x % y];
   return (a / x) * b;
 }
+
+/** Gives each generated array's buffers a key of their own: they are never shared. */
+let generatedBuffers = 0;
+
+/**
+ * Writes an array's generated data at `offset`, from a stream that fills whole elements into a
+ * buffer (`generate/source.ts`): two buffers from the run's budget, one filled while the other
+ * is written, so that generating and writing overlap. The bytes do not depend on the buffers'
+ * size.
+ *
+ * @param io The platform's writes.
+ * @param fd An open, writable file descriptor.
+ * @param offset Where the data starts (the header's length).
+ * @param source The stream of the array's elements.
+ * @param options Buffers, chunk size, abort signal, progress, label.
+ * @returns The number of bytes written.
+ * @throws {NpyallocError} As {@linkcode writePattern}.
+ */
+export async function writeGenerated(
+  io: FillCalls,
+  fd: number,
+  offset: bigint,
+  source: { readonly itemsize: number; readonly remaining: bigint; next(out: Uint8Array): number },
+  options: FillWriteOptions = {},
+): Promise<bigint> {
+  const label = options.label ?? "the file";
+  const buffers = options.buffers ?? soloBuffers();
+  const itemsize = Math.max(1, source.itemsize);
+  const total = source.remaining * BigInt(source.itemsize);
+  const { signal } = options;
+  checkRange(offset, source.remaining, new Uint8Array(source.itemsize), label);
+  let pos = Number(offset);
+  checkAborted(signal, label, pos);
+  if (total === 0n) return 0n;
+  const half = Math.floor((options.chunkBytes ?? buffers.share) / 2 / itemsize) * itemsize;
+  const size = Math.max(itemsize, Math.min(half, Number(total)));
+  const id = generatedBuffers++;
+  const leases = [
+    await buffers.lend(`generated:${id}:0`, size, (n) => new Uint8Array(n), signal),
+    await buffers.lend(`generated:${id}:1`, size, (n) => new Uint8Array(n), signal),
+  ];
+  let pending: Promise<void> | null = null;
+  try {
+    for (let which = 0;; which ^= 1) {
+      checkAborted(signal, label, pos);
+      const buf = (leases[which] as Lease).bytes;
+      const n = source.next(buf);
+      if (n === 0) break;
+      if (pending !== null) await pending;
+      const at = pos;
+      pending = writeFully(io, fd, buf.subarray(0, n), at, label).then(() => {
+        options.onProgress?.(n);
+      });
+      pos += n;
+    }
+    if (pending !== null) await pending;
+    pending = null;
+  } finally {
+    // A write still under way reads its buffer: it is given back once that write is over.
+    await pending?.catch(() => {});
+    for (const lease of leases) lease.release();
+  }
+  return total;
+}

@@ -9,7 +9,16 @@
 import { mapOsError, NpyallocError } from "../errors.ts";
 import type { DType } from "../npy/dtype.ts";
 import type { ArrayLayout } from "../npy/layout.ts";
-import type { Platform } from "../platform/platform.ts";
+import type { MathLib, Platform } from "../platform/platform.ts";
+import type { GeneratedContent } from "../generate/layout.ts";
+import { openSource } from "../generate/source.ts";
+
+/** Stands in for libm where the platform has none; `verify` refuses such arrays first. */
+const MISSING_MATH: MathLib = {
+  exp: () => Number.NaN,
+  log1p: () => Number.NaN,
+  log1pf: () => Number.NaN,
+};
 
 /** The platform calls a deep check reads with. */
 export type ReadCalls = Pick<Platform, "openRead" | "read" | "closeRead">;
@@ -49,12 +58,15 @@ export interface DataMismatch {
 }
 
 /**
- * Checks that the data of `file` is the fill of `layout`, element by element.
+ * Checks that the data of `file` is the fill of `layout`, element by element: the repeated
+ * element of a constant fill, or the values of a generated one, computed again.
  *
  * @param fs The platform.
  * @param file The .npy file (its header already checked against `layout`).
  * @param layout The array it should hold.
  * @param signal Stops reading between chunks.
+ * @param generated The array's generated content, if its fill is generated.
+ * @param math The C library's math functions (`Platform.math`), for the normal generators.
  * @returns The first mismatch, or `null`.
  * @throws {NpyallocError} When the file cannot be read; `E_INTERRUPTED` when `signal` aborts.
  */
@@ -63,14 +75,28 @@ export async function findDataMismatch(
   file: string,
   layout: ArrayLayout,
   signal?: AbortSignal,
+  generated: GeneratedContent | null = null,
+  math: MathLib | null = null,
 ): Promise<DataMismatch | null> {
   const itemsize = layout.dtype.itemsize;
   if (itemsize === 0 || layout.dataBytes === 0n) return null;
   const mask = significantBytes(layout.dtype);
-  const masked = mask.includes(0);
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / itemsize));
   const expected = new Uint8Array(perChunk * itemsize);
-  for (let i = 0; i < perChunk; i++) expected.set(layout.element, i * itemsize);
+  // A generated fill is computed again, chunk by chunk; a constant one is one repeated chunk.
+  const source = generated === null ? null : openSource(
+    generated.fill,
+    generated.dtype,
+    generated.shape,
+    generated.order,
+    math ?? MISSING_MATH,
+  );
+  if (source === null) {
+    for (let i = 0; i < perChunk; i++) expected.set(layout.element, i * itemsize);
+  }
+  // The bytes between fields and the padding of long doubles are not compared; NumPy leaves them
+  // uninitialised. A generated fill has no padding worth comparing either.
+  const masked = mask.includes(0);
   const actual = new Uint8Array(expected.length);
   const start = layout.header.length;
   const total = Number(layout.dataBytes);
@@ -86,6 +112,7 @@ export async function findDataMismatch(
         throw new NpyallocError("E_INTERRUPTED", `Verification of '${file}' interrupted`);
       }
       const want = Math.min(actual.length, total - done);
+      if (source !== null) source.next(expected.subarray(0, want));
       let got = 0;
       while (got < want) {
         const bytesRead = await fs.read(fd, actual.subarray(got, want), start + done + got);

@@ -22,10 +22,14 @@ import {
   DIRECT_MIN_BYTES,
   type FillWriteOptions,
   PatternBuffers,
+  writeGenerated,
   writePattern,
   writePatternDirect,
   writeZeros,
 } from "./fill_writer.ts";
+import { type GeneratedContent, needsMath } from "../generate/layout.ts";
+import { openSource } from "../generate/source.ts";
+import type { MathLib } from "../platform/platform.ts";
 import { FolderCache } from "./folders.ts";
 import { tempNameFor } from "./_temp_name.ts";
 
@@ -61,6 +65,8 @@ export interface FileRequest {
   /** The target as the user knows it, for messages. */
   readonly label: string;
   readonly layout: WritableLayout;
+  /** What to stream into the file, when its fill is generated. */
+  readonly generated: GeneratedContent | null;
   /** fsync the file before it is linked. */
   readonly fsync: boolean;
   /** Replace an existing file (atomically, by rename). */
@@ -81,8 +87,23 @@ export interface WriteContext {
 /** The platform calls of {@linkcode writeArrayData}. */
 export type DataCalls = Pick<
   Platform,
-  "preallocate" | "writeAt" | "write" | "truncate" | "directIo"
+  "preallocate" | "writeAt" | "write" | "truncate" | "directIo" | "math"
 >;
+
+/** Refuses: a generator that needs libm was let through on a platform without FFI. */
+const NO_MATH: MathLib = {
+  exp: () => noMath(),
+  log1p: () => noMath(),
+  log1pf: () => noMath(),
+};
+
+function noMath(): never {
+  throw new NpyallocError(
+    "E_IO",
+    "Cannot generate normal values here: NumPy's values need the C library's exp and log1p, " +
+      "through FFI",
+  );
+}
 
 /**
  * Writes the header and lays out the data of `layout` on an open, empty file.
@@ -100,7 +121,10 @@ export async function writeArrayData(
   io: DataCalls,
   fd: number,
   layout: WritableLayout,
-  options: FillWriteOptions & { readonly direct?: boolean } = {},
+  options: FillWriteOptions & {
+    readonly direct?: boolean;
+    readonly generated?: GeneratedContent | null;
+  } = {},
 ): Promise<WriteResult> {
   const headerBytes = BigInt(layout.header.length);
   // Blocks are reserved before the header goes into the first of them: written first, the
@@ -117,6 +141,13 @@ export async function writeArrayData(
     }
   }
   writeAll(io, fd, layout.header, label);
+  const content = options.generated ?? null;
+  if (content !== null) {
+    const math = needsMath(content) ? io.math() ?? NO_MATH : NO_MATH;
+    const source = openSource(content.fill, content.dtype, content.shape, content.order, math);
+    const written = await writeGenerated(io, fd, headerBytes, source, options);
+    return { allocatedBy: "write", bytesWritten: headerBytes + written, bytesReserved: 0n };
+  }
   if (reserved) {
     return { allocatedBy: "fallocate", bytesWritten: headerBytes, bytesReserved: layout.dataBytes };
   }
@@ -292,6 +323,7 @@ export async function writeArrayFile(
         ...(onProgress === undefined ? {} : { onProgress }),
         label,
         direct: request.fsync,
+        generated: request.generated,
       });
       if (request.fsync) platform.sync(fd);
     } catch (err) {
@@ -335,6 +367,8 @@ export interface CreateOptions {
   readonly signal?: AbortSignal;
   /** Told the size of each chunk of data once it is written. */
   readonly onProgress?: (bytes: number) => void;
+  /** What to stream into the file, when its fill is generated. */
+  readonly generated?: GeneratedContent | null;
 }
 
 /**
@@ -369,6 +403,7 @@ export async function createArrayFile(
         name: path.basename(absolute),
         label: target,
         layout,
+        generated: options.generated ?? null,
         fsync,
         replace: options.replace ?? false,
       },

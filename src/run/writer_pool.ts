@@ -36,6 +36,7 @@ import { parentLink, startThread, type ThreadHandle } from "./_thread.ts";
 import { parseTempName, tempHostTag } from "./_temp_name.ts";
 import { lastCleanups } from "./temps.ts";
 import type { Platform } from "../platform/platform.ts";
+import type { GeneratedContent } from "../generate/layout.ts";
 import process from "node:process";
 
 /** Tags the messages of a pool and its workers, so that no other message is taken for one. */
@@ -83,6 +84,9 @@ interface BatchMessage {
   readonly layoutOf: Uint16Array;
   /** Per array, the index of its folder in `folders`. */
   readonly folderOf: Uint32Array;
+  /** Each distinct generated content once, and per array its index in it plus 1 (0: none). */
+  readonly contents: readonly GeneratedContent[];
+  readonly contentOf: Uint32Array;
   /** Per array, {@linkcode FSYNC} and {@linkcode REPLACE} bits. */
   readonly flags: Uint8Array;
 }
@@ -454,6 +458,9 @@ function batchMessage(id: number, slice: Slice): BatchMessage {
   const labels = new Array<string>(count);
   const layoutOf = new Uint16Array(count);
   const folderOf = new Uint32Array(count);
+  const contents: GeneratedContent[] = [];
+  const contentIndex = new Map<GeneratedContent, number>();
+  const contentOf = new Uint32Array(count);
   const flags = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const item = slice.group.items[slice.start + i] as PoolItem;
@@ -475,6 +482,14 @@ function batchMessage(id: number, slice: Slice): BatchMessage {
       folder = folders.push(item.folder) - 1;
       folderIndex.set(item.folder, folder);
     }
+    if (item.generated !== null) {
+      let content = contentIndex.get(item.generated);
+      if (content === undefined) {
+        content = contents.push(item.generated) - 1;
+        contentIndex.set(item.generated, content);
+      }
+      contentOf[i] = content + 1;
+    }
     names[i] = item.name;
     labels[i] = item.label;
     layoutOf[i] = index;
@@ -491,6 +506,8 @@ function batchMessage(id: number, slice: Slice): BatchMessage {
     labels,
     layoutOf,
     folderOf,
+    contents,
+    contentOf,
     flags,
   };
 }
@@ -546,6 +563,7 @@ export function serveWriterThread(): void {
           name: message.names[i] as string,
           label: message.labels[i] as string,
           layout,
+          generated: message.contents[(message.contentOf[i] as number) - 1] ?? null,
           fsync: (flags & FSYNC) !== 0,
           replace: (flags & REPLACE) !== 0,
         }, {

@@ -47,6 +47,7 @@ export function manifestArray(root: string, rel: string, spec: ArraySpec): Manif
     allocation,
     headerVersion: "auto",
     layout,
+    generated: null,
     location: { file: "test.yaml", line: 1, column: 1 },
     jsonPath: "arrays[0]",
   };
