@@ -17,3 +17,22 @@ export function formatBytes(bytes: bigint | number): string {
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
+
+/**
+ * A count with its noun, in the singular for one: `1 array`, `2 arrays`.
+ *
+ * @param count How many.
+ * @param noun The noun in the singular (plural by adding `s`).
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plural } from "./format.ts";
+ * assert.equal(plural(1, "inode"), "1 inode");
+ * assert.equal(plural(0, "array"), "0 arrays");
+ * ```
+ */
+export function plural(count: number | bigint, noun: string): string {
+  return `${count} ${noun}${count === 1 || count === 1n ? "" : "s"}`;
+}

@@ -135,7 +135,7 @@ describe("npyalloc create", () => {
   });
 
   const usage: [string, string[], number, RegExp][] = [
-    ["unknown flag", ["--shape", "3", "--bogus"], 2, /unknown option '--bogus'/],
+    ["unknown flag", ["--shape", "3", "--bogus"], 2, /Unknown option '--bogus'/],
     ["missing shape", [], 2, /--shape is required/],
     ["bad shape", ["--shape", "3,-4"], 2, /'-4' is not an integer >= 0/],
     ["bad dtype", ["--shape", "3", "--dtype", "float7"], 2, /Cannot parse dtype 'float7'/],

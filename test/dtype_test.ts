@@ -356,10 +356,14 @@ describe("messages", () => {
     ["Float64", /data type not understood \(did you mean 'float64'\?\)/],
     ["i3", /'i' takes a size of 1, 2, 4, 8 bytes, got 3/],
     ["M8[parsec]", /unknown datetime unit 'parsec'/],
+    // NumPy 2's StringDType: np.save writes it as pickled objects ('|O'), never memory-mappable.
+    ["T", /StringDType keeps its strings outside the array.*'U10'/],
+    ["StringDType", /StringDType keeps its strings outside the array/],
+    ["flaot32", /data type not understood \(did you mean 'float32'\?\)/],
     ["(2)i4", /data type not understood/],
     [
       "i,".repeat(50) + "float7",
-      /Cannot parse dtype '(i,){38}i\.\.\.': data type not understood$/,
+      /Cannot parse dtype '(i,){38}i\.\.\.': data type not understood \(did you mean 'float'\?\)$/,
     ],
     ["S2147483648", /larger than NumPy allows/],
   ];

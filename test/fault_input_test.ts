@@ -90,7 +90,7 @@ describe("hostile manifests are refused quickly, touching nothing", () => {
     assert.equal(run.status, 2, run.stderr);
     assert.match(
       run.stderr,
-      /the manifest is 100000000 bytes, more than the limit of 67108864 bytes/,
+      /The manifest is 100000000 bytes, more than the limit of 67108864 bytes/,
     );
     assert.deepEqual(fs.readdirSync(c.root), []);
   });
@@ -104,7 +104,7 @@ shape: 3`),
       {
         status: 2,
         message:
-          /arrays\[0\]\.foreach: the manifest expands to more than 1000000 arrays \(this entry alone makes 1001000\): raise the limit with --max-arrays/,
+          /arrays\[0\]\.foreach: The manifest expands to more than 1000000 arrays \(this entry alone makes 1001000\): raise the limit with --max-arrays/,
       },
     );
     await assertRefused(
@@ -143,7 +143,7 @@ shape: 3`),
       });
       await assertRefused(one(`path: a.npy\nshape: [3, -4]`), {
         status: 2,
-        message: /m\.yaml:5:\d+: arrays\[0\]\.shape\[1\]: must be an integer >= 0, got -4/,
+        message: /m\.yaml:5:\d+: arrays\[0\]\.shape\[1\]: Must be an integer >= 0, got -4/,
       });
     },
   );
@@ -170,7 +170,7 @@ shape: 3`),
       await assertRefused(one(`path: "a\\0b.npy"\nshape: 3`), {
         status: 2,
         message:
-          /arrays\[0\]\.path: path "a\\u0000b\.npy" contains a control character \(U\+0000\)/,
+          /arrays\[0\]\.path: Path "a\\u0000b\.npy" contains a control character \(U\+0000\)/,
       });
       await assertRefused(one(`path: "sub\\u001b[31m/x.npy"\nshape: 3`), {
         status: 2,
@@ -192,7 +192,7 @@ shape: 3`),
       assert.equal(lines.length, 2, run.stderr);
       assert.match(
         lines[0]!,
-        /m\.yaml:6:\d+: arrays\[0\]\.order: must be one of C, F, got 'C\\nnpyalloc: all good\\u001b\[2K'$/,
+        /m\.yaml:6:\d+: arrays\[0\]\.order: Must be one of C, F, got 'C\\nnpyalloc: all good\\u001b\[2K'$/,
       );
     },
   );
@@ -222,18 +222,18 @@ describe("paths that leave the root or collide with the disk", () => {
         fs.symlinkSync("../../outside", path.join(root, "sub", "up"));
       };
       const cases: [string, RegExp][] = [
-        ["../outside/x.npy", /path '\.\.\/outside\/x\.npy' leaves the root folder through '\.\.'/],
+        ["../outside/x.npy", /Path '\.\.\/outside\/x\.npy' leaves the root folder through '\.\.'/],
         ["a/../../x.npy", /leaves the root folder through '\.\.'/],
-        ["/tmp/x.npy", /path '\/tmp\/x\.npy' is absolute/],
+        ["/tmp/x.npy", /Path '\/tmp\/x\.npy' is absolute/],
         [
           "escape/x.npy",
-          /folder 'escape' is a symbolic link to '.*outside', outside the root folder/,
+          /Folder 'escape' is a symbolic link to '.*outside', outside the root folder/,
         ],
-        ["escape/deeper/x.npy", /folder 'escape' is a symbolic link to .*outside the root folder/],
-        ["sub/up/x.npy", /folder 'sub\/up' is a symbolic link to '\.\.\/\.\.\/outside'/],
+        ["escape/deeper/x.npy", /Folder 'escape' is a symbolic link to .*outside the root folder/],
+        ["sub/up/x.npy", /Folder 'sub\/up' is a symbolic link to '\.\.\/\.\.\/outside'/],
         [
           "sub/file.npy",
-          /path 'sub\/file\.npy' is a symbolic link to '.*x\.npy', outside the root folder/,
+          /Path 'sub\/file\.npy' is a symbolic link to '.*x\.npy', outside the root folder/,
         ],
       ];
       for (const [arrayPath, message] of cases) {

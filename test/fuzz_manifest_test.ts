@@ -425,7 +425,7 @@ function checkOutcome(file: string, outcome: LoadedManifest | ManifestError): vo
     assert.ok(outcome.problems.length > 0);
     for (const line of outcome.message.split("\n")) {
       assert.ok(
-        line.startsWith(`${file}:`) || /^stopped after \d+ problems$/.test(line),
+        line.startsWith(`${file}:`) || /^Stopped after \d+ problems$/.test(line),
         `a problem line that does not say where: ${JSON.stringify(line)}`,
       );
       assert.doesNotMatch(line, /\[object Object\]|Maximum call stack|TypeError|RangeError/);

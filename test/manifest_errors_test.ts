@@ -22,7 +22,7 @@ describe("schema problems", () => {
         "    shape: [3]",
         "    dtyp: int8",
       ]),
-      ["5:5 arrays[0].dtyp: unknown key 'dtyp' (did you mean 'dtype'?)"],
+      ["5:5 arrays[0].dtyp: Unknown key 'dtyp' (did you mean 'dtype'?)"],
     );
   });
 
@@ -30,7 +30,7 @@ describe("schema problems", () => {
     assert.deepEqual(
       await problemsOfText(["version: 1", "dtype: int8", "arrays: []"]),
       [
-        "2:1 dtype: unknown key 'dtype' at the top level: array fields go under 'defaults' " +
+        "2:1 dtype: Unknown key 'dtype' at the top level: array fields go under 'defaults' " +
         "or in an entry of 'arrays'",
       ],
     );
@@ -47,37 +47,37 @@ describe("schema problems", () => {
     assert.deepEqual(
       await problemsOfText(["version: 1", "arrays:", "  - path: x.npy", "    shap: [3]"]),
       [
-        "3:5 arrays[0]: missing required field 'shape'",
-        "4:5 arrays[0].shap: unknown key 'shap' (did you mean 'shape'?)",
+        "3:5 arrays[0]: Missing required field 'shape'",
+        "4:5 arrays[0].shap: Unknown key 'shap' (did you mean 'shape'?)",
       ],
     );
     assert.deepEqual(await problemsOfText(["arrays: []"]), [
-      "1:1 : missing required field 'version'",
+      "1:1 : Missing required field 'version'",
     ]);
   });
 
   test("wrong type", async () => {
     assert.deepEqual(
       await problemsOfText(["version: 1", "arrays:", "  - path: x.npy", "    shape: true"]),
-      ["4:12 arrays[0].shape: must be a list of integers >= 0, or one integer, got true"],
+      ["4:12 arrays[0].shape: Must be a list of integers >= 0, or one integer, got true"],
     );
     assert.deepEqual(
       await problemsOfText(["version: 2", "arrays: { a: 1 }"]),
       [
-        "1:10 version: must be 1, got 2",
-        "2:9 arrays: must be a list of arrays, got a mapping",
+        "1:10 version: Must be 1, got 2",
+        "2:9 arrays: Must be a list of arrays, got a mapping",
       ],
     );
     assert.deepEqual(
       await problemsOfText(["- 1"]),
-      ["1:1 : the manifest must be a mapping with 'version' and 'arrays', got a list of 1 item"],
+      ["1:1 : The manifest must be a mapping with 'version' and 'arrays', got a list of 1 item"],
     );
   });
 
   test("negative dimension", async () => {
     assert.deepEqual(
       await problemsOfText(["version: 1", "arrays:", "  - path: x.npy", "    shape: [3, -4]"]),
-      ["4:16 arrays[0].shape[1]: must be an integer >= 0, got -4"],
+      ["4:16 arrays[0].shape[1]: Must be an integer >= 0, got -4"],
     );
   });
 
@@ -93,9 +93,9 @@ describe("schema problems", () => {
         "    header_version: 4",
       ]),
       [
-        "5:12 arrays[0].order: must be one of C, F, got 'X'",
-        "6:17 arrays[0].allocation: must be one of auto, sparse, reserve, write, got 'lots'",
-        "7:21 arrays[0].header_version: must be one of auto, 1.0, 2.0, 3.0, got 4",
+        "5:12 arrays[0].order: Must be one of C, F, got 'X'",
+        "6:17 arrays[0].allocation: Must be one of auto, sparse, reserve, write, got 'lots'",
+        "7:21 arrays[0].header_version: Must be one of auto, 1.0, 2.0, 3.0, got 4",
       ],
     );
   });
@@ -106,20 +106,20 @@ describe("schema problems", () => {
         ["version: 1", "arrays:", "  - path: x.npy", "    shape: 3", "    order: ${ORDER}"],
         { vars: { ORDER: "K" } },
       ),
-      ["5:12 arrays[0].order: must be one of C, F, got 'K' (from '${ORDER}')"],
+      ["5:12 arrays[0].order: Must be one of C, F, got 'K' (from '${ORDER}')"],
     );
   });
 
   test("path must end in .npy", async () => {
     assert.deepEqual(
       await problemsOfText(["version: 1", "arrays:", "  - path: x.txt", "    shape: 3"]),
-      ["3:11 arrays[0].path: must be a path ending in '.npy', got 'x.txt'"],
+      ["3:11 arrays[0].path: Must be a path ending in '.npy', got 'x.txt'"],
     );
     assert.deepEqual(
       await problemsOfText(["version: 1", "arrays:", "  - path: ${P}", "    shape: 3"], {
         vars: { P: "x.txt" },
       }),
-      ["3:11 arrays[0].path: path 'x.txt' must end in '.npy'"],
+      ["3:11 arrays[0].path: Path 'x.txt' must end in '.npy'"],
     );
   });
 
@@ -153,7 +153,7 @@ describe("schema problems", () => {
         "    foreach: { i: { range: [5] } }",
       ]),
       [
-        "5:28 arrays[0].foreach.i.range: must be [start, stop] or [start, stop, step], " +
+        "5:28 arrays[0].foreach.i.range: Must be [start, stop] or [start, stop, step], " +
         "got a list of 1 item",
       ],
     );
@@ -165,7 +165,7 @@ describe("schema problems", () => {
         "    shape: 3",
         "    foreach: { i: { range: [0, 10, 0] } }",
       ]),
-      ["5:36 arrays[0].foreach.i.range[2]: the step of a range must not be 0"],
+      ["5:36 arrays[0].foreach.i.range[2]: The step of a range must not be 0"],
     );
     assert.deepEqual(
       await problemsOfText([
@@ -176,8 +176,8 @@ describe("schema problems", () => {
         "    foreach: { i: { rnge: [0, 1] } }",
       ]),
       [
-        "5:19 arrays[0].foreach.i: missing required field 'range'",
-        "5:21 arrays[0].foreach.i.rnge: unknown key 'rnge' (did you mean 'range'?)",
+        "5:19 arrays[0].foreach.i: Missing required field 'range'",
+        "5:21 arrays[0].foreach.i.rnge: Unknown key 'rnge' (did you mean 'range'?)",
       ],
     );
   });
@@ -186,14 +186,14 @@ describe("schema problems", () => {
 describe("YAML problems", () => {
   test("syntax error with its position", async () => {
     assert.deepEqual(await problemsOfText(["version: 1", "arrays: [1, 2", "foo: bar"]), [
-      "3:1 : invalid YAML: flow sequence in block collection must be sufficiently indented " +
+      "3:1 : Invalid YAML: flow sequence in block collection must be sufficiently indented " +
       "and end with a ]",
     ]);
     assert.deepEqual(await problemsOfText(["version: 1", "arrays:", "\t- path: x.npy"]), [
-      "3:1 : invalid YAML: tabs are not allowed as indentation",
+      "3:1 : Invalid YAML: tabs are not allowed as indentation",
     ]);
     assert.deepEqual(await problemsOfText(["version: 1", "arrays: 'unclosed"]), [
-      "3:1 : invalid YAML: missing closing 'quote",
+      "3:1 : Invalid YAML: missing closing 'quote",
     ]);
   });
 
@@ -206,7 +206,7 @@ describe("YAML problems", () => {
         "    shape: [1]",
         "    shape: [2]",
       ]),
-      ["5:5 arrays[0].shape: duplicate key 'shape', first at line 4"],
+      ["5:5 arrays[0].shape: Duplicate key 'shape', first at line 4"],
     );
   });
 
@@ -218,8 +218,8 @@ describe("YAML problems", () => {
       "    shape: *nope",
     ]);
     assert.deepEqual(problems, [
-      "4:12 arrays[0].shape: unknown YAML alias '*nope'",
-      "4:12 arrays[0].shape: must be a list of integers >= 0, or one integer, got null (no value)",
+      "4:12 arrays[0].shape: Unknown YAML alias '*nope'",
+      "4:12 arrays[0].shape: Must be a list of integers >= 0, or one integer, got null (no value)",
     ]);
   });
 
@@ -247,7 +247,7 @@ describe("YAML problems", () => {
         assert.equal(err.problems[0]?.location.line, 0);
         assert.equal(
           err.message,
-          `${file}: the manifest is ${size} bytes, more than the limit of 10 bytes`,
+          `${file}: The manifest is ${size} bytes, more than the limit of 10 bytes`,
         );
       }
     });
@@ -257,7 +257,7 @@ describe("YAML problems", () => {
     await withManifest("", async (_file, dir) => {
       const missing = path.join(dir, "nope.yaml");
       assert.deepEqual(await problemsOf(missing), [
-        "0:0 : cannot read the manifest: no such file or folder (ENOENT)",
+        "0:0 : Cannot read the manifest: no such file or folder (ENOENT)",
       ]);
     });
   });
@@ -275,7 +275,7 @@ describe("expansion problems", () => {
         "    foreach: { i: { range: [0, 100000] }, j: { range: [0, 100000] } }",
       ]),
       [
-        "5:14 arrays[0].foreach: the manifest expands to more than 1000000 arrays " +
+        "5:14 arrays[0].foreach: The manifest expands to more than 1000000 arrays " +
         "(this entry alone makes 10000000000): raise the limit with --max-arrays",
       ],
     );
@@ -296,7 +296,7 @@ describe("expansion problems", () => {
       "    foreach: { i: [1, 2] }",
     ];
     assert.deepEqual(await problemsOfText(lines, { maxArrays: 5 }), [
-      "10:14 arrays[2].foreach: the manifest expands to more than 5 arrays " +
+      "10:14 arrays[2].foreach: The manifest expands to more than 5 arrays " +
       "(this entry alone makes 2): raise the limit with --max-arrays",
     ]);
     await withManifest(lines, async (file) => {
@@ -316,8 +316,8 @@ describe("expansion problems", () => {
         "    shape: 1",
       ]),
       [
-        "3:11 arrays[0].path: unknown placeholder '{j}': foreach defines 'i'",
-        "6:11 arrays[1].path: unknown placeholder '{z}': this entry has no foreach " +
+        "3:11 arrays[0].path: Unknown placeholder '{j}': foreach defines 'i'",
+        "6:11 arrays[1].path: Unknown placeholder '{z}': this entry has no foreach " +
         "(write '{{' and '}}' for literal braces)",
       ],
     );
@@ -336,9 +336,9 @@ describe("expansion problems", () => {
         "    foreach: { i: [1, 2], j: [1, 2] }",
       ]),
       [
-        "3:11 arrays[0].path: unsupported format '{i:.2f}': use [[fill]align][0][width][type] " +
+        "3:11 arrays[0].path: Unsupported format '{i:.2f}': use [[fill]align][0][width][type] " +
         "with type d, x, X, o, b or s, e.g. '{i:03d}'",
-        "8:27 arrays[1].foreach.j: placeholder 'j' is not used in path, so its arrays would " +
+        "8:27 arrays[1].foreach.j: Placeholder 'j' is not used in path, so its arrays would " +
         "all have the same path",
       ],
     );
@@ -357,8 +357,8 @@ describe("expansion problems", () => {
         "    shape: 1",
       ]),
       [
-        "5:13 arrays[0]{i=-1}.shape[0]: must be an integer >= 0, got -1 (from '{i}')",
-        "6:11 arrays[1]{n=two}.path: placeholder '{n:d}' needs an integer, got 'two'",
+        "5:13 arrays[0]{i=-1}.shape[0]: Must be an integer >= 0, got -1 (from '{i}')",
+        "6:11 arrays[1]{n=two}.path: Placeholder '{n:d}' needs an integer, got 'two'",
       ],
     );
   });
@@ -369,7 +369,7 @@ describe("interpolation problems", () => {
 
   test("unset variable", async () => {
     assert.deepEqual(await problemsOfText(lines, NO_ENV), [
-      "4:13 arrays[0].shape[0]: variable 'N' is not set: give it with --var N=VALUE, " +
+      "4:13 arrays[0].shape[0]: Variable 'N' is not set: give it with --var N=VALUE, " +
       "in vars, or in the environment",
     ]);
   });
@@ -382,16 +382,16 @@ describe("interpolation problems", () => {
         '  - path: "${OUT:?set OUT to the output folder}/x.npy"',
         "    shape: 1",
       ], NO_ENV),
-      ["3:11 arrays[0].path: variable 'OUT' is not set: set OUT to the output folder"],
+      ["3:11 arrays[0].path: Variable 'OUT' is not set: set OUT to the output folder"],
     );
   });
 
   test("shape entries must interpolate to decimal integers", async () => {
     assert.deepEqual(await problemsOfText(lines, { vars: { N: "12.5" } }), [
-      "4:13 arrays[0].shape[0]: must be an integer >= 0, got '12.5' (from '${N}')",
+      "4:13 arrays[0].shape[0]: Must be an integer >= 0, got '12.5' (from '${N}')",
     ]);
     assert.deepEqual(await problemsOfText(lines, { vars: { N: "-3" } }), [
-      "4:13 arrays[0].shape[0]: must be an integer >= 0, got -3 (from '${N}')",
+      "4:13 arrays[0].shape[0]: Must be an integer >= 0, got -3 (from '${N}')",
     ]);
   });
 
@@ -415,7 +415,7 @@ describe("interpolation problems", () => {
         "  B: x",
         "arrays: []",
       ], NO_ENV),
-      ["3:6 vars.A: variable 'B' is not set: vars may only use the vars defined above them"],
+      ["3:6 vars.A: Variable 'B' is not set: vars may only use the vars defined above them"],
     );
   });
 });
@@ -425,7 +425,7 @@ describe("path problems", () => {
 
   test("'..' that leaves the root", async () => {
     assert.deepEqual(await problemsOfText(entry("a/../../x.npy")), [
-      "3:11 arrays[0].path: path 'a/../../x.npy' leaves the root folder through '..' " +
+      "3:11 arrays[0].path: Path 'a/../../x.npy' leaves the root folder through '..' " +
       "(or use --allow-outside-root)",
     ]);
     await withManifest(entry("../x.npy"), async (file, dir) => {
@@ -436,14 +436,14 @@ describe("path problems", () => {
 
   test("absolute path", async () => {
     assert.deepEqual(await problemsOfText(entry("/tmp/x.npy")), [
-      "3:11 arrays[0].path: path '/tmp/x.npy' is absolute: paths are relative to root " +
+      "3:11 arrays[0].path: Path '/tmp/x.npy' is absolute: paths are relative to root " +
       "(or use --allow-outside-root)",
     ]);
   });
 
   test("control characters", async () => {
     assert.deepEqual(await problemsOfText(entry('"a\\tb.npy"')), [
-      '3:11 arrays[0].path: path "a\\tb.npy" contains a control character (U+0009)',
+      '3:11 arrays[0].path: Path "a\\tb.npy" contains a control character (U+0009)',
     ]);
   });
 
@@ -456,7 +456,7 @@ describe("path problems", () => {
         fs.mkdirSync(path.join(dir, "data"));
         fs.symlinkSync(outside, path.join(dir, "data", "link"));
         assert.deepEqual(await problemsOf(file), [
-          `4:11 arrays[0].path: folder 'link' is a symbolic link to '${outside}', ` +
+          `4:11 arrays[0].path: Folder 'link' is a symbolic link to '${outside}', ` +
           "outside the root folder (or use --allow-outside-root)",
         ]);
         const manifest = await loadManifest(file, { allowOutsideRoot: true });
@@ -478,7 +478,7 @@ describe("path problems", () => {
       fs.writeFileSync(path.join(dir, "r", "m.yaml"), fs.readFileSync(file));
       fs.symlinkSync(path.join(dir, "elsewhere", "x.npy"), path.join(root, "x.npy"));
       assert.deepEqual(await problemsOf(path.join(root, "m.yaml")), [
-        `3:11 arrays[0].path: path 'x.npy' is a symbolic link to '${
+        `3:11 arrays[0].path: Path 'x.npy' is a symbolic link to '${
           path.join(dir, "elsewhere", "x.npy")
         }', outside the root folder (or use --allow-outside-root)`,
       ]);
@@ -517,8 +517,8 @@ describe("path problems", () => {
         "    shape: [2]",
       ]),
       [
-        "5:11 arrays[1].path: duplicate path 'a/x.npy', first declared at line 3",
-        "7:11 arrays[2]{i=1}.path: duplicate path 'b1.npy', first declared at line 7 " +
+        "5:11 arrays[1].path: Duplicate path 'a/x.npy', first declared at line 3",
+        "7:11 arrays[2]{i=1}.path: Duplicate path 'b1.npy', first declared at line 7 " +
         "(arrays[2]{i=1})",
       ],
     );
@@ -535,7 +535,7 @@ describe("layout problems at the node that caused them", () => {
 
   test("bad dtype", async () => {
     assert.deepEqual(await problemsOfText(entry("shape: 1", "dtype: float7")), [
-      "5:12 arrays[0].dtype: Cannot parse dtype 'float7': data type not understood",
+      "5:12 arrays[0].dtype: Cannot parse dtype 'float7': data type not understood (did you mean 'float'?)",
     ]);
   });
 
@@ -629,7 +629,7 @@ describe("many problems", () => {
         assert.deepEqual(err.message.split("\n"), err.problems.map(formatProblem));
         assert.equal(
           err.message.split("\n")[0],
-          `${file}:4:13: arrays[0].shape[0]: must be an integer >= 0, got -1`,
+          `${file}:4:13: arrays[0].shape[0]: Must be an integer >= 0, got -1`,
         );
       }
     });
@@ -644,7 +644,7 @@ describe("many problems", () => {
         assert.ok(err instanceof ManifestError);
         assert.equal(err.problems.length, 2);
         assert.equal(err.truncated, true);
-        assert.equal(err.message.split("\n").at(-1), "stopped after 2 problems");
+        assert.equal(err.message.split("\n").at(-1), "Stopped after 2 problems");
       }
     });
   });

@@ -171,7 +171,7 @@ describe("what npm pack ships", () => {
     assert.equal(pack.status, 0, pack.stderr);
     const files = (JSON.parse(pack.stdout)[0].files as { path: string }[]).map((f) => f.path);
     const shipped =
-      /^(package\.json|README\.md|LICENSE|dist\/(npyalloc|mod|writer_thread)\.mjs|dist\/types\/.+\.d\.ts|src\/.+\.(ts|js|wat)|schemas\/[^/]+\.schema\.json|examples\/.+\.(yaml|sh|sbatch))$/;
+      /^(package\.json|README\.md|CONTRIBUTING\.md|docs\/[^/]+\.md|LICENSE|dist\/(npyalloc|mod|writer_thread)\.mjs|dist\/types\/.+\.d\.ts|src\/.+\.(ts|js|wat)|schemas\/[^/]+\.schema\.json|examples\/.+\.(yaml|sh|sbatch))$/;
     assert.deepEqual(files.filter((f) => !shipped.test(f)), []);
     const examples = (fs.readdirSync(path.join(ROOT, "examples"), { recursive: true }) as string[])
       .filter((name) => /\.(yaml|sh|sbatch)$/.test(name) && !name.startsWith("data"))

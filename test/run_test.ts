@@ -152,7 +152,7 @@ print("ok")
     assert.equal(run.status, 2, run.stderr);
     assert.match(
       run.stderr,
-      /manifest\.yaml:15:16: arrays\[2\]\.shape\[1\]: must be an integer >= 0, got -4/,
+      /manifest\.yaml:15:16: arrays\[2\]\.shape\[1\]: Must be an integer >= 0, got -4/,
     );
     assert.deepEqual(listFiles(dir), ["manifest.yaml", "npyalloc-report.json"]);
     const report = readReport(path.join(dir, "npyalloc-report.json"));
@@ -195,6 +195,25 @@ arrays:
     ]);
     assert.equal(json.status, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), readReport(path.join(dir, "r", "plan.json")));
+  });
+
+  test("run - reads the manifest from standard input, relative to the working folder", () => {
+    const { dir } = manifestDir(SMALL);
+    const run = runCliProcess(["run", "-", "-q"], { cwd: dir, input: SMALL });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(listFiles(path.join(dir, "out")), [
+      "a/x.npy",
+      "a/y.npy",
+      "b/part-00.npy",
+      "b/part-01.npy",
+      "b/part-02.npy",
+    ]);
+    // The report goes to the working folder, and says where the manifest came from.
+    const report = readReport(path.join(dir, "npyalloc-report.json"));
+    assert.equal(report.manifest?.path, "-");
+    const bad = runCliProcess(["validate", "-"], { cwd: dir, input: "version: 1\narrays: 7\n" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^<stdin>:2:9: arrays: /);
   });
 
   test("--var overrides vars; bad options are exit 2", () => {
@@ -298,7 +317,7 @@ describe("validate, verify, schema", () => {
     assert.equal(run.status, 2);
     assert.match(
       run.stderr,
-      /manifest\.yaml:4:5: arrays\[0\]\.shap: unknown key .shap. \(did you mean .shape.\?\)/,
+      /manifest\.yaml:4:5: arrays\[0\]\.shap: Unknown key .shap. \(did you mean .shape.\?\)/,
     );
   });
 

@@ -23,7 +23,9 @@ export interface ParsedArgs {
 }
 
 function usage(spec: CommandSpec, message: string): NpyallocError {
-  return new NpyallocError("E_USAGE", `${spec.name}: ${message}`);
+  // Sentence case after the command's name, like every other message.
+  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  return new NpyallocError("E_USAGE", `${spec.name}: ${text}`);
 }
 
 /**

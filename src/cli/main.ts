@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import manifestSchema from "../../schemas/manifest.schema.json" with { type: "json" };
 import reportSchema from "../../schemas/report.schema.json" with { type: "json" };
 import { EXIT, exitCodeOf, NpyallocError } from "../errors.ts";
-import { formatBytes } from "../format.ts";
+import { formatBytes, plural } from "../format.ts";
 import { toJson } from "../json.ts";
 import { formatShape, parseShapeText } from "../npy/shape.ts";
 import type { Platform } from "../platform/platform.ts";
@@ -63,7 +63,7 @@ export function mainHelp(): string {
     "  npyalloc --version | --help",
     "",
     "Run 'npyalloc <command> --help' or 'npyalloc help <command>' for the options of a command.",
-    "Docs: docs/README.md in the package, or https://github.com/npyalloc/npyalloc/tree/main/docs",
+    "Docs: README.md and docs/ (the reference, docs/README.md lists it) in the package or the clone",
   );
   return lines.join("\n") + "\n";
 }
@@ -326,7 +326,9 @@ const HANDLERS: Record<string, Handler> = {
       for (const { file, manifest } of result.manifests) {
         if (manifest === null) continue;
         const bytes = manifest.arrays.reduce((sum, a) => sum + a.layout.fileBytes, 0n);
-        io.stdout(`${file}: ok, ${manifest.arrays.length} arrays, ${formatBytes(bytes)}\n`);
+        io.stdout(
+          `${file}: ok, ${plural(manifest.arrays.length, "array")}, ${formatBytes(bytes)}\n`,
+        );
       }
     }
     return result.exitCode;
@@ -351,8 +353,12 @@ const HANDLERS: Record<string, Handler> = {
       const what = deep ? "headers, sizes and data" : "headers and sizes";
       io.stdout(
         result.differences.length === 0
-          ? `${file}: all ${result.arrays} arrays match (${what})\n`
-          : `${file}: ${result.differences.length} of ${result.arrays} arrays differ\n`,
+          ? `${file}: ${
+            result.arrays === 1 ? "the array matches" : `all ${result.arrays} arrays match`
+          } (${what})\n`
+          : `${file}: ${result.differences.length} of ${plural(result.arrays, "array")} ${
+            result.differences.length === 1 ? "differs" : "differ"
+          }\n`,
       );
     }
     return result.exitCode;

@@ -8,7 +8,7 @@
  */
 
 import { EXIT, type ExitCode, NpyallocError } from "../errors.ts";
-import { formatBytes } from "../format.ts";
+import { formatBytes, plural } from "../format.ts";
 import type { ManifestArray } from "../manifest/types.ts";
 import {
   type FilesystemBudget,
@@ -265,9 +265,4 @@ function inTheWay(planned: PlannedArray, force: boolean): PlannedArray {
     reason: "a file is already there",
     code: "E_EXISTS",
   };
-}
-
-/** `1 array`, `2 arrays`. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

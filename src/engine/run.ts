@@ -26,7 +26,8 @@ import {
   WHOLE_MANIFEST_WARNING,
 } from "../shard/mod.ts";
 import { type EngineDeps, say } from "./deps.ts";
-import { planAndWrite, plural } from "./_pipeline.ts";
+import { plural } from "../format.ts";
+import { planAndWrite } from "./_pipeline.ts";
 import { reportPathProblem } from "./_report_path.ts";
 import { type CheckedRunSettings, checkRunSettings, type RunSettings } from "./settings.ts";
 
@@ -236,7 +237,7 @@ export async function runPlan(
 
 /** The manifest as messages name it. */
 function manifestName(file: string): string {
-  return file === "-" ? "the manifest on standard input" : file;
+  return file === "-" ? "The manifest on standard input" : file;
 }
 
 /** The shard the settings ask for: `K/N`, the scheduler's (`auto`), or none. */

@@ -6,6 +6,7 @@
  */
 
 import { NpyallocError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import type { DType, ScalarDType } from "../npy/dtype.ts";
 import type { Seed } from "./seed_sequence.ts";
 
@@ -71,36 +72,6 @@ const KEYS: Record<GeneratorName, { required: string[]; optional: string[] }> = 
 /** An E_FILL error. */
 function fail(message: string): never {
   throw new NpyallocError("E_FILL", message);
-}
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
-
-function suggestion(word: string, choices: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const choice of choices) {
-    const d = distance(word.toLowerCase(), choice);
-    if (d < bestDistance) {
-      best = choice;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))
-    ? ` (did you mean '${best}'?)`
-    : "";
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
@@ -199,7 +170,7 @@ export function parseGeneratedFill(value: unknown, dtype?: DType): GeneratedFill
   }
   if (!isGenerator) {
     if (!isMapping(params)) return null;
-    return fail(`Unknown generated fill '${key}'${suggestion(key, GENERATORS)}`);
+    return fail(`Unknown generated fill '${key}'${didYouMean(key, GENERATORS)}`);
   }
   const name = key as GeneratorName;
   if (!isMapping(params)) {
@@ -209,7 +180,7 @@ export function parseGeneratedFill(value: unknown, dtype?: DType): GeneratedFill
   for (const k of Object.keys(params)) {
     if (!allowed.includes(k)) {
       return fail(
-        `Unknown parameter '${k}' of fill '${name}'${suggestion(k, allowed)}; ` +
+        `Unknown parameter '${k}' of fill '${name}'${didYouMean(k, allowed)}; ` +
           `it takes ${allowed.join(", ")}`,
       );
     }

@@ -39,7 +39,7 @@ export interface Template {
 /** A result or an error message. */
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const SPEC = /^(?:([\s\S])?([<>=^]))?(0)?([0-9]+)?([dxXobs])?$/;
+const FORMAT_SPEC = /^(?:([\s\S])?([<>=^]))?(0)?([0-9]+)?([dxXobs])?$/;
 const MAX_WIDTH = 1000;
 
 /**
@@ -169,7 +169,7 @@ function fail<T>(message: string): Result<T> {
 }
 
 function parseSpec(text: string): FormatSpec | undefined {
-  const match = SPEC.exec(text);
+  const match = FORMAT_SPEC.exec(text);
   if (match === null) return undefined;
   const [, fillChar, align, zero, width, type] = match;
   const widthNumber = width === undefined ? 0 : Number(width);

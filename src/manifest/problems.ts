@@ -26,9 +26,9 @@ export interface Position {
  * const text = formatProblem({
  *   location: { file: "data.yaml", line: 14, column: 12 },
  *   jsonPath: "arrays[3].shape[1]",
- *   message: "must be an integer >= 0, got -4",
+ *   message: "Must be an integer >= 0, got -4",
  * });
- * assert.ok(text === "data.yaml:14:12: arrays[3].shape[1]: must be an integer >= 0, got -4");
+ * assert.ok(text === "data.yaml:14:12: arrays[3].shape[1]: Must be an integer >= 0, got -4");
  * ```
  *
  * @param problem The problem.
@@ -56,10 +56,10 @@ export function formatProblem(problem: ManifestProblem): string {
  * const err = new ManifestError([{
  *   location: { file: "m.yaml", line: 2, column: 1 },
  *   jsonPath: "",
- *   message: "unknown key 'arrayz' (did you mean 'arrays'?)",
+ *   message: "Unknown key 'arrayz' (did you mean 'arrays'?)",
  * }]);
  * assert.ok(err.code === "E_MANIFEST");
- * assert.ok(err.message === "m.yaml:2:1: unknown key 'arrayz' (did you mean 'arrays'?)");
+ * assert.ok(err.message === "m.yaml:2:1: Unknown key 'arrayz' (did you mean 'arrays'?)");
  * ```
  */
 export class ManifestError extends NpyallocError {
@@ -78,7 +78,7 @@ export class ManifestError extends NpyallocError {
   ) {
     const lines = problems.map(formatProblem);
     const truncated = options.truncated ?? false;
-    if (truncated) lines.push(`stopped after ${problems.length} problems`);
+    if (truncated) lines.push(`Stopped after ${problems.length} problems`);
     super("E_MANIFEST", lines.join("\n"), { cause: options.cause });
     this.name = "ManifestError";
     this.problems = problems;
@@ -91,6 +91,12 @@ export class ManifestError extends NpyallocError {
  * same message at the same place, as every item of a foreach makes), and
  * throws them all, sorted by position, as one {@linkcode ManifestError}.
  */
+/** A message in sentence case, as every message is (its control characters escaped). */
+function sentence(message: string): string {
+  const text = escapeControls(message);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export class ProblemList {
   readonly #file: string;
   readonly #max: number;
@@ -136,7 +142,7 @@ export class ProblemList {
     this.#seen.add(key);
     const location: SourceLocation = { file: this.#file, line: at.line, column: at.column };
     this.#problems.push({
-      problem: { location, jsonPath: escapeControls(jsonPath), message: escapeControls(message) },
+      problem: { location, jsonPath: escapeControls(jsonPath), message: sentence(message) },
       order: this.#problems.length,
     });
   }

@@ -26,6 +26,7 @@
  */
 
 import { NpyallocError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 
 /** NumPy's kind character of a scalar dtype. */
 export type ScalarKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "V" | "M" | "m";
@@ -270,7 +271,11 @@ const TYPE_NAMES: Record<string, string> = {
   void: "V",
   object: "O",
   object_: "O",
+  StringDType: "T",
 };
+
+/** The names a mistyped dtype name is compared with for "did you mean". */
+const TYPE_NAME_LIST = [...Object.keys(TYPE_NAMES), "datetime64", "timedelta64"];
 
 /** What the user wrote, quoted in messages: a dtype string or a descr list. */
 type Spec = string | readonly unknown[];
@@ -347,6 +352,14 @@ function unsupported(spec: Spec, kind: string): NpyallocError {
   if (kind === "O") {
     return dtypeError(spec, "object arrays hold Python objects and cannot be memory-mapped");
   }
+  if (kind === "T") {
+    // np.save writes a StringDType array as pickled objects ('|O'): its strings live outside it.
+    return dtypeError(
+      spec,
+      "NumPy's StringDType keeps its strings outside the array, so a .npy file holds it only as " +
+        "pickled objects; use a fixed-size string such as 'U10' or 'S10'",
+    );
+  }
   return dtypeError(spec, "strings and void types need a length, e.g. 'S10', 'U10' or 'V16'");
 }
 
@@ -354,7 +367,7 @@ function unsupported(spec: Spec, kind: string): NpyallocError {
 function parseSimple(spec: Spec, text: string): ScalarDType {
   const named = TYPE_NAMES[text];
   if (named !== undefined) {
-    if (named === "S" || named === "U" || named === "V" || named === "O") {
+    if (named === "S" || named === "U" || named === "V" || named === "O" || named === "T") {
       throw unsupported(spec, named);
     }
     return parseSimple(spec, named);
@@ -385,7 +398,7 @@ function parseSimple(spec: Spec, text: string): ScalarDType {
     if (char === "U") return scalar("U", size * 4, order);
     return scalar(char === "V" ? "V" : "S", size, order);
   }
-  if (char === "O") throw unsupported(spec, "O");
+  if (char === "O" || (char === "T" && rest === "")) throw unsupported(spec, char);
   if (rest === "") {
     const typed = TYPE_CHARS[char];
     if (typed === undefined) throw dtypeError(spec, "data type not understood");
@@ -396,9 +409,7 @@ function parseSimple(spec: Spec, text: string): ScalarDType {
     if (/^[<>=|]/.test(text) || !/^[A-Za-z_]/.test(text)) {
       throw dtypeError(spec, "data type not understood");
     }
-    const known = Object.keys(TYPE_NAMES).filter((n) => n.toLowerCase() === text.toLowerCase());
-    const hint = known.length > 0 ? ` (did you mean '${known[0]}'?)` : "";
-    throw dtypeError(spec, `data type not understood${hint}`);
+    throw dtypeError(spec, `data type not understood${didYouMean(text, TYPE_NAME_LIST)}`);
   }
   const size = Number(rest);
   if (!sized[1].includes(size)) {

@@ -16,6 +16,7 @@
  */
 
 import { NpyallocError } from "../errors.ts";
+import { MAX_INT64 as MAX_DATA_BYTES } from "../limits.ts";
 import {
   type Descr,
   type DescrField,
@@ -130,7 +131,6 @@ const ARRAY_ALIGN = 64;
 // NumPy leaves room for the growth axis to reach len(str(8 * 2**64 - 1)) digits.
 const GROWTH_AXIS_MAX_DIGITS = 21;
 const DEFAULT_MAX_HEADER_BYTES = 1 << 24;
-const MAX_DATA_BYTES = (1n << 63n) - 1n;
 // Data sizes past this are not computed (dataBytes is null): 2^256 bytes says enough.
 const MAX_REPORTED_BYTES = 1n << 256n;
 

@@ -7,6 +7,7 @@
  */
 
 import { NpyallocError } from "../errors.ts";
+import { MAX_FILE_BYTES } from "../limits.ts";
 import {
   type Descr,
   type DType,
@@ -20,7 +21,7 @@ import { encodeFill, type FillValue, isZeroFill } from "./fill.ts";
 import { encodeHeader, fortranOrderFlag } from "./header.ts";
 import { dataBytes } from "./shape.ts";
 
-/** How an array's data is laid out on disk (SPEC section 2, "allocation"). */
+/** How an array's data is laid out on disk (docs/manifest.md, "Allocation"). */
 export type Allocation = "auto" | "sparse" | "reserve" | "write";
 /** The allocations that remain once `auto` is resolved. */
 export type ResolvedAllocation = Exclude<Allocation, "auto">;
@@ -75,9 +76,6 @@ export interface ArrayLayout {
   /** Things the user should know (format versions, huge headers). */
   readonly warnings: readonly string[];
 }
-
-/** The largest file npyalloc writes: positions are exact JavaScript numbers up to 2^53. */
-const MAX_FILE_BYTES = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Plans one array: header, sizes, fill bytes and allocation. Pure: touches nothing.

@@ -6,9 +6,10 @@
  */
 
 import { NpyallocError } from "../errors.ts";
+import { MAX_INT64 } from "../limits.ts";
 
 /** The largest byte size of an array's data: NumPy sizes are signed 64-bit. */
-export const MAX_DATA_BYTES = 2n ** 63n - 1n;
+export const MAX_DATA_BYTES: bigint = MAX_INT64;
 
 /**
  * Parses a shape written on the command line: `1000,1000`, `5` (1-d), `` (0-d), also with

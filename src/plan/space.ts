@@ -1,5 +1,5 @@
 /**
- * The up-front space and inode check (SPEC 3.2): does every filesystem the
+ * The up-front space and inode check (docs/guarantees.md): does every filesystem the
  * plan writes to have room for it, plus the `--min-free` headroom?
  *
  * How it works: each array to create or replace is charged to the filesystem

@@ -1,6 +1,6 @@
 /**
  * What a run must do at each target path: create the file, leave it alone,
- * replace it, or stop because something conflicts (SPEC 3.4).
+ * replace it, or stop because something conflicts (docs/cli.md, "What `run` does").
  *
  * How it works: every target's folder is resolved first, through a cache of
  * promises keyed by folder, so that thousands of arrays in one folder cost one

@@ -1,5 +1,5 @@
 /**
- * Joining the reports of a sharded run (SPEC section 6): the reports of shards 0 to N-1 of one
+ * Joining the reports of a sharded run (docs/sharding.md): the reports of shards 0 to N-1 of one
  * manifest become one report of the whole manifest, with `shard: null`.
  *
  * How it works: each report is parsed with its integers exact (also past 2^53) and validated

@@ -1,5 +1,5 @@
 /**
- * The JSON report of a `run` or `plan` (SPEC section 4): its types, and how it is built from
+ * The JSON report of a `run` or `plan` (docs/report.md): its types, and how it is built from
  * what the run knows. Pure: writing it is `write_report.ts`'s job.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The split of one manifest into N shards, balanced by bytes (SPEC section 6).
+ * The split of one manifest into N shards, balanced by bytes (docs/sharding.md).
  *
  * How it works: the arrays are sorted by file size, largest first, ties by path (compared by
  * UTF-16 code units, the same in every runtime and locale), and each goes to the shard holding

@@ -1,5 +1,5 @@
 /**
- * Scale-out (SPEC section 6): one manifest split into N shards balanced by bytes, the same in
+ * Scale-out (docs/sharding.md): one manifest split into N shards balanced by bytes, the same in
  * every task without any talk between them, and the shard a task runs, from `--shard K/N` or
  * from the scheduler's environment (`--shard auto`).
  *
