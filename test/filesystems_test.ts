@@ -12,14 +12,24 @@
 //   does not, and the allocated blocks say so; a sparse file holds next to nothing.
 //
 // Mounting needs root: without it the tests skip with the reason; with CI=true nothing skips.
+//
+// zfs cannot run here (no kernel module): the decision for a filesystem whose fallocate holds no
+// blocks is tested with a platform whose statfs says zfs, on a real folder: the plan warns, a
+// reservation is made sparse and reported `truncate`, and nothing counts as reserved.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import { runCli } from "../src/cli/main.ts";
+import { loadManifest } from "../src/manifest/mod.ts";
+import { planSpace, spaceWarnings } from "../src/plan/space.ts";
+import { classifyTargets } from "../src/plan/targets.ts";
+import { filesystemKind } from "../src/platform/filesystems.ts";
+import { loadPlatform, type Platform } from "../src/platform/mod.ts";
 import { runPythonJson } from "./_support/numpy.ts";
-import { listFiles, tempDir } from "./_support/temp.ts";
+import { listFiles, tempDir, withTempDir } from "./_support/temp.ts";
 import {
   bindfsSkip,
   btrfsSkip,
@@ -301,4 +311,117 @@ describe("filesystems mounted by the test, on Deno, Bun and Node.js", () => {
       },
     );
   }
+});
+
+/** `f_type` of zfs (`ZFS_SUPER_MAGIC` of OpenZFS). */
+const ZFS = 0x2fc12fc1;
+
+/** The platform of this runtime, but its statfs says every filesystem is `type`. */
+async function platformSaying(type: number): Promise<Platform> {
+  const real = await loadPlatform();
+  return { ...real, statfs: (file) => ({ ...real.statfs(file), type }) };
+}
+
+/** Runs npyalloc in this process on `platform`; returns the exit code and all it printed. */
+async function runWith(platform: Platform, args: readonly string[]) {
+  let output = "";
+  const status = await runCli(args, {
+    stdout: (text) => void (output += text),
+    stderr: (text) => void (output += text),
+    env: {},
+    isTTY: false,
+    platform: () => Promise.resolve(platform),
+  });
+  return { status, output };
+}
+
+describe("a filesystem whose fallocate holds no blocks (zfs, its statfs faked)", () => {
+  test("the table: zfs reserves nothing; ext4, xfs, btrfs, tmpfs and fuse hold what they reserve", () => {
+    assert.equal(filesystemKind(ZFS).name, "zfs");
+    assert.equal(filesystemKind(ZFS).reservesNothing, true);
+    for (const type of [0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x65735546]) {
+      assert.notEqual(filesystemKind(type).reservesNothing, true, filesystemKind(type).name);
+    }
+  });
+
+  test("the plan counts the reservations it cannot hold, and warns; elsewhere it does not", async () => {
+    await withTempDir("zfs-plan", async (dir) => {
+      fs.writeFileSync(path.join(dir, "m.yaml"), MANIFEST);
+      for (const [type, name] of [[ZFS, "zfs"], [0xef53, "ext4"]] as const) {
+        const platform = await platformSaying(type);
+        const { arrays } = await loadManifest(path.join(dir, "m.yaml"), { platform });
+        const planned = await classifyTargets(arrays, { force: false, fs: platform });
+        const budgets = planSpace(planned, { fs: platform });
+        assert.equal(budgets.length, 1);
+        const [budget] = budgets;
+        assert.equal(budget?.type, name);
+        // The reservation is charged in full either way: it must fit now.
+        assert.ok(budget !== undefined && budget.required_bytes >= 4_000_000n + 420_000n);
+        const warning = spaceWarnings(budgets).filter((w) => w.includes("holds no blocks"));
+        if (name === "zfs") {
+          assert.equal(budget.unreserved_bytes, 4_000_000n);
+          assert.deepEqual(warning, [
+            `The filesystem of '${budget.path}' (zfs) holds no blocks ahead of writes ` +
+            "(copy-on-write): 3.8 MiB (4000000 bytes) of 'reserve' arrays fit now but are " +
+            "created sparse, not reserved; writing them can still fail when it fills (a " +
+            "reservation on the dataset holds the space)",
+          ]);
+        } else {
+          assert.equal(budget.unreserved_bytes, 0n);
+          assert.deepEqual(warning, []);
+        }
+      }
+    });
+  });
+
+  test("run: the reservation is made sparse, reported truncate, nothing counted as reserved", {
+    timeout: TIMEOUT_MS,
+  }, async () => {
+    const platform = await platformSaying(ZFS);
+    await withTempDir("zfs-run", async (dir) => {
+      fs.writeFileSync(path.join(dir, "m.yaml"), MANIFEST);
+      const manifest = path.join(dir, "m.yaml");
+      const report = path.join(dir, "report.json");
+
+      const plan = await runWith(platform, ["plan", manifest, "-r", report]);
+      assert.equal(plan.status, 0, plan.output);
+      assert.match(plan.output, new RegExp(`${fs.realpathSync(dir)} \\(zfs\\): `));
+      assert.match(plan.output, /warning: .*\(zfs\) holds no blocks ahead of writes/);
+
+      const run = await runWith(platform, ["run", manifest, "-q", "-r", report]);
+      assert.equal(run.status, 0, run.output);
+      const json = JSON.parse(fs.readFileSync(report, "utf8")) as Report;
+      assert.deepEqual(json.filesystems.map((f) => f.type), ["zfs"]);
+      assert.deepEqual(
+        json.arrays.map((a) => [a.path, a.status, a.allocated_by]),
+        [
+          ["data/reserved.npy", "created", "truncate"],
+          ["data/constant.npy", "created", "write"],
+          ["data/sparse.npy", "created", "truncate"],
+          ["data/more/random.npy", "created", "write"],
+        ],
+      );
+      assert.equal(json.summary.bytes_reserved, 0);
+      assert.ok(json.warnings?.some((w) => w.includes("(zfs) holds no blocks ahead of writes")));
+      for (const want of ARRAYS) {
+        const file = path.join(dir, want.path);
+        assert.ok(fs.readFileSync(file).equals(expected().get(want.path)!), want.path);
+      }
+      // Sparse indeed: the blocks of a reservation are not there to be claimed.
+      const blocks = fs.statSync(path.join(dir, "data/reserved.npy")).blocks * 512;
+      assert.ok(blocks <= 64 * 1024, `data/reserved.npy holds ${blocks} bytes`);
+    });
+  });
+
+  test("create says the reservation is sparse there", async () => {
+    const platform = await platformSaying(ZFS);
+    await withTempDir("zfs-create", async (dir) => {
+      const file = path.join(dir, "x.npy");
+      const created = await runWith(platform, ["create", file, "--shape", "1000,1000"]);
+      assert.equal(created.status, 0, created.output);
+      assert.match(created.output, /reserve \(this filesystem holds no blocks for it: sparse\)/);
+      assert.match(created.output, /warning: .*\(zfs\) holds no blocks ahead of writes/);
+      assert.ok(fs.statSync(file).blocks * 512 <= 64 * 1024);
+    });
+  });
 });
