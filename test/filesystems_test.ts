@@ -1,8 +1,9 @@
 // npyalloc on the filesystems users have, each mounted by the test: tmpfs, ext4, xfs and btrfs
-// (loop images), and a FUSE mount without O_TMPFILE (bindfs), the stand-in for NFS and Lustre
-// (docs/filesystems.md). On each, Deno, Bun and Node.js (the npm bundle, with koffi) plan and run
-// the same manifest (a zero-filled reservation, a constant written, a sparse array, a generated
-// fill) in folders of their own on one mount:
+// (loop images), overlay (what containers write to), and a FUSE mount without O_TMPFILE
+// (bindfs), the stand-in for NFS and Lustre (docs/filesystems.md). On each, Deno, Bun and
+// Node.js (the npm bundle, with koffi) plan and run the same manifest (a zero-filled
+// reservation, a constant written, a sparse array, a generated fill) in folders of their own on
+// one mount:
 //
 // - `plan` and the report name the filesystem type as the mount has it;
 // - every array is created, byte for byte what NumPy's `np.save` writes;
@@ -37,6 +38,7 @@ import {
   skipNamed,
   withBindfs,
   withLoopFilesystem,
+  withOverlay,
   withTmpfs,
   xfsSkip,
 } from "./_support/mounts.ts";
@@ -144,8 +146,11 @@ interface Mount {
   readonly mount: (
     fn: (dir: string, blocks: (file: string) => string) => void,
   ) => Promise<void>;
-  /** Whether it has O_TMPFILE: bindfs stands for the filesystems that do not. */
-  readonly tmpfile: boolean;
+  /**
+   * Whether it has O_TMPFILE (bindfs stands for the filesystems that do not); `null`: it depends
+   * on the kernel (overlay has it since Linux 6.6).
+   */
+  readonly tmpfile: boolean | null;
 }
 
 const same = (file: string) => file;
@@ -174,6 +179,12 @@ const MOUNTS: readonly Mount[] = [
     skip: btrfsSkip(),
     mount: (fn) => withLoopFilesystem("btrfs", { sizeMiB: 160 }, (dir) => fn(dir, same)),
     tmpfile: true,
+  },
+  {
+    type: "overlay",
+    skip: mountSkip("an overlay filesystem"),
+    mount: (fn) => withOverlay(64, (dir) => fn(dir, same)),
+    tmpfile: null,
   },
   {
     type: "fuse",
@@ -296,9 +307,9 @@ describe("filesystems mounted by the test, on Deno, Bun and Node.js", () => {
         );
         await mount.mount((dir, blocksOf) => {
           const probed = probe(dir);
-          if (mount.tmpfile) {
+          if (mount.tmpfile === true) {
             assert.equal(probed.tmpfile, null, `${mount.type} has O_TMPFILE`);
-          } else {
+          } else if (mount.tmpfile === false) {
             // What makes this mount the stand-in: files can only be made with a name there.
             // Errno 95 is EOPNOTSUPP, also named ENOTSUP (Python, Deno and Bun say the latter).
             assert.equal(probed.tmpfile, 95, `${mount.type} has no O_TMPFILE`);

@@ -309,6 +309,37 @@ export async function withBindfs<T>(
 }
 
 /**
+ * Runs `fn` with an overlay mount (what containers write to) whose upper and lower folders are on
+ * a tmpfs of `sizeMiB`; always unmounted and removed.
+ *
+ * @param sizeMiB Size of the tmpfs under it.
+ * @param fn Gets the merged folder.
+ * @returns What `fn` returns.
+ */
+export async function withOverlay<T>(
+  sizeMiB: number,
+  fn: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  return await withTmpfs({ size: `${sizeMiB}m` }, async (store) => {
+    const [lower, upper, work] = ["lower", "upper", "work"].map((name) => path.join(store, name));
+    for (const dir of [lower, upper, work]) fs.mkdirSync(dir as string);
+    const { dir, remove } = tempDir("overlay");
+    try {
+      const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+      mount(["-t", "overlay", "-o", options, "overlay"], dir);
+      try {
+        fs.chmodSync(dir, 0o1777);
+        return await fn(dir);
+      } finally {
+        unmount(dir);
+      }
+    } finally {
+      remove();
+    }
+  });
+}
+
+/**
  * Runs `fn` with a read-only bind mount of `source` on a fresh folder; always unmounted.
  *
  * @param source The folder to show read-only.
