@@ -204,8 +204,12 @@ function writeAll(io: Pick<Platform, "writeAt">, fd: number, bytes: Uint8Array, 
 /** Folders whose filesystem cannot make unnamed files (the answer never changes in a run). */
 const noUnnamedFiles = new Set<string>();
 
-/** Per folder: whether its filesystem holds the blocks `fallocate` reserves. */
-const holdsReservations = new Map<string, boolean>();
+/**
+ * The last folder asked, and whether its filesystem holds the blocks `fallocate` reserves: the
+ * arrays of a folder mostly come one after the other, and one entry keeps memory bounded
+ * whatever the number of folders.
+ */
+let lastAsked: { readonly folder: string; readonly holds: boolean } | null = null;
 
 /**
  * The layout to write in `folder`: a reservation is made sparse where the filesystem holds no
@@ -219,12 +223,11 @@ function layoutIn(
   layout: WritableLayout,
 ): WritableLayout {
   if (layout.allocation !== "reserve") return layout;
-  let holds = holdsReservations.get(folder);
-  if (holds === undefined) {
-    holds = !filesystemKind(platform.statfs(folder).type).reservesNothing;
-    holdsReservations.set(folder, holds);
+  if (lastAsked?.folder !== folder) {
+    const holds = !filesystemKind(platform.statfs(folder).type).reservesNothing;
+    lastAsked = { folder, holds };
   }
-  return holds ? layout : { ...layout, allocation: "sparse" };
+  return lastAsked.holds ? layout : { ...layout, allocation: "sparse" };
 }
 
 /** A file being written: its descriptor, and its temporary name (`null`: it has no name). */
