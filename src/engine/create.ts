@@ -180,6 +180,8 @@ export async function createOne(
   if (exitCode === EXIT.ok && outcome !== undefined) {
     const how = outcome.allocatedBy === "zeros"
       ? "reserve (fallocate unavailable: zeros written)"
+      : layout.allocation === "reserve" && outcome.allocatedBy === "truncate"
+      ? "reserve (this filesystem holds no blocks for it: sparse)"
       : layout.allocation;
     if (layout.allocation === "sparse" && layout.dataBytes > 0n) {
       say(

@@ -64,6 +64,12 @@ export interface FilesystemBudget {
   readonly metadata_bytes: bigint;
   /** Data bytes of `sparse` files, not reserved: they take space only when written. */
   readonly committed_bytes: bigint;
+  /**
+   * Data bytes of `reserve` files that this filesystem cannot hold ahead of their writes (zfs,
+   * copy-on-write: its fallocate only checks the space): counted in `required_bytes`, so they
+   * fit now, but created sparse (docs/filesystems.md).
+   */
+  readonly unreserved_bytes: bigint;
   /** The `--min-free` headroom on this filesystem, in bytes. */
   readonly min_free_bytes: bigint;
   /** Free inodes, or `null` when the filesystem does not report inodes (check skipped). */
@@ -302,6 +308,7 @@ function budgetOf(
   }
   let required = 0n;
   let committed = 0n;
+  let unreserved = 0n;
   let metadataBlocks = 0n;
   for (const [layout, count] of perLayout) {
     const times = BigInt(count);
@@ -310,6 +317,9 @@ function budgetOf(
       : roundUp(layout.fileBytes);
     required += charged * times;
     if (layout.allocation === "sparse") committed += (roundUp(layout.fileBytes) - charged) * times;
+    if (layout.allocation === "reserve" && kind.reservesNothing) {
+      unreserved += layout.dataBytes * times;
+    }
     metadataBlocks += (1n + charged / DATA_BYTES_PER_METADATA_BLOCK) * times;
   }
   const files = BigInt(tally.arrays.length);
@@ -336,6 +346,7 @@ function budgetOf(
     required_bytes: required,
     metadata_bytes: metadata,
     committed_bytes: committed,
+    unreserved_bytes: unreserved,
     min_free_bytes: minFreeBytes,
     free_inodes: freeInodes === null ? null : exact(freeInodes),
     required_inodes: requiredInodes,
@@ -359,7 +370,8 @@ function exact(n: bigint): number | bigint {
 
 /**
  * Warnings a successful space check still deserves: filesystems that do not report inodes
- * (the inode check was skipped) and `sparse` files whose data, once written, would not fit.
+ * (the inode check was skipped), `sparse` files whose data, once written, would not fit, and
+ * `reserve` files on a filesystem that holds no blocks for them (zfs).
  *
  * @param budgets The output of {@linkcode planSpace}.
  * @returns One line per warning, for the report's `warnings`.
@@ -382,6 +394,14 @@ export function spaceWarnings(budgets: readonly FilesystemBudget[]): string[] {
               ? "fits in the space available now"
               : `needs ${showBytes(needed - b.available_bytes)} more than is available now`
           }`,
+      );
+    }
+    if (b.unreserved_bytes > 0n) {
+      warnings.push(
+        `The filesystem of '${b.path}' (${b.type}) holds no blocks ahead of writes ` +
+          `(copy-on-write): ${showBytes(b.unreserved_bytes)} of 'reserve' arrays fit now but are ` +
+          "created sparse, not reserved; writing them can still fail when it fills (a " +
+          "reservation on the dataset holds the space)",
       );
     }
   }

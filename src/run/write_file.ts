@@ -6,7 +6,8 @@
  * afterwards, or a filesystem without `O_TMPFILE`: NFS, Lustre, FUSE, overlay), to a file with a
  * temporary name that the run holds locked (`flock`) for as long as it exists, so that another
  * run can tell it from a dead run's leftover (`cleanup.ts`). The header is written, the data laid
- * out (reserved, written, or left sparse), the file fsynced, and then it is linked into place:
+ * out (reserved, written, or left sparse: also a reservation on a filesystem that holds no
+ * blocks for one, zfs, docs/filesystems.md), the file fsynced, and then it is linked into place:
  * `linkat(2)`/`link(2)` refuse to clobber an existing file; `--force` renames over it instead.
  * The folder is synced by the caller, once for all its files.
  *
@@ -30,6 +31,7 @@ import {
 import { type GeneratedContent, needsMath } from "../generate/layout.ts";
 import { openSource } from "../generate/source.ts";
 import type { MathLib } from "../platform/platform.ts";
+import { filesystemKind } from "../platform/filesystems.ts";
 import { FolderCache } from "./folders.ts";
 import { tempNameFor } from "./_temp_name.ts";
 
@@ -38,7 +40,8 @@ import { liveTemps } from "./temps.ts";
 
 /**
  * How the data of an array was laid out: `fallocate` (reserved, reads as zeros), `zeros`
- * (reserve fell back to writing zeros), `write` (the fill written out), `truncate` (sparse).
+ * (reserve fell back to writing zeros), `write` (the fill written out), `truncate` (sparse; also
+ * a reservation on a filesystem that holds no blocks for one, zfs).
  */
 export type AllocatedBy = "fallocate" | "zeros" | "write" | "truncate";
 
@@ -201,6 +204,32 @@ function writeAll(io: Pick<Platform, "writeAt">, fd: number, bytes: Uint8Array, 
 /** Folders whose filesystem cannot make unnamed files (the answer never changes in a run). */
 const noUnnamedFiles = new Set<string>();
 
+/**
+ * The last folder asked, and whether its filesystem holds the blocks `fallocate` reserves: the
+ * arrays of a folder mostly come one after the other, and one entry keeps memory bounded
+ * whatever the number of folders.
+ */
+let lastAsked: { readonly folder: string; readonly holds: boolean } | null = null;
+
+/**
+ * The layout to write in `folder`: a reservation is made sparse where the filesystem holds no
+ * blocks for it (zfs: copy-on-write, every write takes new blocks, and its fallocate only checks
+ * the space and makes a sparse file). The file is the same; the report then says `truncate`
+ * rather than claim a reservation (the plan warns, docs/filesystems.md).
+ */
+function layoutIn(
+  platform: Pick<Platform, "statfs">,
+  folder: string,
+  layout: WritableLayout,
+): WritableLayout {
+  if (layout.allocation !== "reserve") return layout;
+  if (lastAsked?.folder !== folder) {
+    const holds = !filesystemKind(platform.statfs(folder).type).reservesNothing;
+    lastAsked = { folder, holds };
+  }
+  return lastAsked.holds ? layout : { ...layout, allocation: "sparse" };
+}
+
 /** A file being written: its descriptor, and its temporary name (`null`: it has no name). */
 interface Draft {
   readonly fd: number;
@@ -288,7 +317,8 @@ function discard(platform: Platform, folder: Folder, draft: Draft, unlinkName = 
  * Creates the .npy file of a request: its folder (and missing parents) opened pinned, the data
  * in a file that has no name yet or a locked temporary file beside the target, fsynced, then
  * linked into place. No partial file ever appears at the target; on any failure nothing is
- * left behind. The folder is not synced: the caller syncs `context.folders.changedFolders`.
+ * left behind. A reservation where the filesystem holds no blocks for one (zfs) is made sparse.
+ * The folder is not synced: the caller syncs `context.folders.changedFolders`.
  *
  * @param request Where the file goes and what it holds.
  * @param context Platform, folders, buffers, signal.
@@ -317,7 +347,8 @@ export async function writeArrayFile(
     const { fd } = draft;
     let result: WriteResult;
     try {
-      result = await writeArrayData(platform, fd, request.layout, {
+      const layout = layoutIn(platform, request.folder, request.layout);
+      result = await writeArrayData(platform, fd, layout, {
         buffers: context.buffers,
         ...(context.signal === undefined ? {} : { signal: context.signal }),
         ...(onProgress === undefined ? {} : { onProgress }),

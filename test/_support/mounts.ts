@@ -1,7 +1,7 @@
 /**
- * Small real filesystems for fault tests: a tmpfs, a loop-mounted ext4 or xfs
- * image, a read-only bind mount. Every helper unmounts (and detaches its loop
- * device) in a `finally`, even when the test fails.
+ * Small real filesystems for tests: a tmpfs, a loop-mounted ext4, xfs or btrfs
+ * image, a FUSE mount (bindfs), a read-only bind mount. Every helper unmounts
+ * (and detaches its loop device) in a `finally`, even when the test fails.
  *
  * Mounting needs root. {@linkcode mountSkip} gives the reason a test may skip
  * when it cannot mount; with `CI=true` it never skips (the test then fails).
@@ -62,6 +62,36 @@ export function xfsSkip(): false | string {
   if (mount !== false) return mount;
   if (hasMkfsXfs || process.env.CI === "true") return false;
   return "mkfs.xfs is not installed (apt-get install xfsprogs; never skipped with CI=true)";
+}
+
+/** Whether `mkfs.btrfs` is installed (`.ci/run` installs btrfs-progs). */
+export const hasMkfsBtrfs: boolean = findProgram("mkfs.btrfs") !== null;
+
+/**
+ * `false` when btrfs tests must run, else why they skip. With `CI=true` they never skip.
+ *
+ * @returns `false`, or the reason.
+ */
+export function btrfsSkip(): false | string {
+  const mount = mountSkip("a btrfs image");
+  if (mount !== false) return mount;
+  if (hasMkfsBtrfs || process.env.CI === "true") return false;
+  return "mkfs.btrfs is not installed (apt-get install btrfs-progs; never skipped with CI=true)";
+}
+
+/** Whether `bindfs` is installed and FUSE is there (`.ci/run` installs bindfs). */
+export const hasBindfs: boolean = findProgram("bindfs") !== null && fs.existsSync("/dev/fuse");
+
+/**
+ * `false` when bindfs (FUSE) tests must run, else why they skip. With `CI=true` they never skip.
+ *
+ * @returns `false`, or the reason.
+ */
+export function bindfsSkip(): false | string {
+  const mount = mountSkip("a FUSE filesystem");
+  if (mount !== false) return mount;
+  if (hasBindfs || process.env.CI === "true") return false;
+  return "bindfs or /dev/fuse is missing (apt-get install bindfs; never skipped with CI=true)";
 }
 
 function findProgram(name: string): string | null {
@@ -172,28 +202,28 @@ export function withScratch<T>(size: string, fn: (dir: string) => Promise<T> | T
 
 /** Options of {@linkcode withLoopFilesystem}. */
 export interface LoopOptions {
-  /** Size of the image in MiB (xfs needs about 64 at least). */
+  /** Size of the image in MiB (xfs needs about 64 at least, btrfs about 128). */
   readonly sizeMiB: number;
   /** ext4 only: the number of inodes (`mkfs.ext4 -N`). */
   readonly inodes?: number;
 }
 
 /**
- * Runs `fn` with a fresh ext4 or xfs image loop-mounted on a fresh folder. The image lives on a
+ * Runs `fn` with a fresh ext4, xfs or btrfs image loop-mounted on a fresh folder. The image lives on a
  * tmpfs of its own (so filling it costs memory, not disk writes). The filesystem, the loop
  * device, the image and the folders are always removed.
  *
  * ext4 is made with 4 KiB blocks, without a journal and without reserved blocks, so that the
  * space available is the space free; xfs is made with the test-suite switches of xfsprogs that allow images under
- * 300 MB.
+ * 300 MB; btrfs with the defaults of btrfs-progs (its data and metadata apart, metadata twice).
  *
- * @param kind `ext4` or `xfs`.
+ * @param kind `ext4`, `xfs` or `btrfs`.
  * @param options Size and inode count.
  * @param fn Gets the mount point.
  * @returns What `fn` returns.
  */
 export async function withLoopFilesystem<T>(
-  kind: "ext4" | "xfs",
+  kind: "ext4" | "xfs" | "btrfs",
   options: LoopOptions,
   fn: (dir: string) => Promise<T> | T,
 ): Promise<T> {
@@ -206,9 +236,11 @@ export async function withLoopFilesystem<T>(
       args.push("-E", "lazy_itable_init=0");
       if (options.inodes !== undefined) args.push("-N", String(options.inodes));
       run("mkfs.ext4", [...args, image]);
-    } else {
+    } else if (kind === "xfs") {
       // xfsprogs refuses images under 300 MB unless it believes it runs under xfstests.
       run("mkfs.xfs", ["-q", "-f", image], { TEST_DIR: "1", TEST_DEV: "1", QA_CHECK_FS: "1" });
+    } else {
+      run("mkfs.btrfs", ["-q", "-f", image]);
     }
     const device = run("losetup", ["--find", "--show", image]).trim();
     attached.add(device);
@@ -228,6 +260,81 @@ export async function withLoopFilesystem<T>(
     } finally {
       attached.delete(device);
       run("losetup", ["-d", device]);
+    }
+  });
+}
+
+/** The folders of a FUSE mount: what the test uses, and the folder it shows. */
+export interface FuseFolders {
+  /** The mount point: every file the test makes goes through FUSE there. */
+  readonly dir: string;
+  /**
+   * The folder the mount shows, on a tmpfs of its own. The kernel caches a FUSE file's
+   * attributes for a second: ask here for what is really on disk (allocated blocks).
+   */
+  readonly source: string;
+}
+
+/**
+ * Runs `fn` with a FUSE mount (bindfs) of a fresh folder on a tmpfs of `sizeMiB`: a filesystem
+ * without `O_TMPFILE` (and, with the bindfs of Debian, without `fallocate`), the stand-in
+ * for NFS and Lustre here. bindfs is unmounted (which ends it), and everything removed.
+ *
+ * @param sizeMiB Size of the tmpfs under it.
+ * @param fn Gets the mount point and the folder it shows.
+ * @returns What `fn` returns.
+ */
+export async function withBindfs<T>(
+  sizeMiB: number,
+  fn: (folders: FuseFolders) => Promise<T> | T,
+): Promise<T> {
+  return await withTmpfs({ size: `${sizeMiB}m` }, async (store) => {
+    const source = path.join(store, "source");
+    fs.mkdirSync(source, { mode: 0o1777 });
+    fs.chmodSync(source, 0o1777);
+    const { dir, remove } = tempDir("bindfs");
+    try {
+      // bindfs mounts, then goes on in the background until the mount goes away.
+      run("bindfs", [source, dir]);
+      mounted.add(dir);
+      try {
+        return await fn({ dir, source });
+      } finally {
+        unmount(dir);
+      }
+    } finally {
+      remove();
+    }
+  });
+}
+
+/**
+ * Runs `fn` with an overlay mount (what containers write to) whose upper and lower folders are on
+ * a tmpfs of `sizeMiB`; always unmounted and removed.
+ *
+ * @param sizeMiB Size of the tmpfs under it.
+ * @param fn Gets the merged folder.
+ * @returns What `fn` returns.
+ */
+export async function withOverlay<T>(
+  sizeMiB: number,
+  fn: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  return await withTmpfs({ size: `${sizeMiB}m` }, async (store) => {
+    const [lower, upper, work] = ["lower", "upper", "work"].map((name) => path.join(store, name));
+    for (const dir of [lower, upper, work]) fs.mkdirSync(dir as string);
+    const { dir, remove } = tempDir("overlay");
+    try {
+      const options = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+      mount(["-t", "overlay", "-o", options, "overlay"], dir);
+      try {
+        fs.chmodSync(dir, 0o1777);
+        return await fn(dir);
+      } finally {
+        unmount(dir);
+      }
+    } finally {
+      remove();
     }
   });
 }
