@@ -649,3 +649,46 @@ describe("many problems", () => {
     });
   });
 });
+
+describe("values from the environment are never shown", () => {
+  const SECRET = "s3cr3t-t0ken";
+  const env = { env: { TOKEN: SECRET, DT: `${SECRET}32`, N: "-5" } };
+
+  const entries = [
+    '{path: "a.npy", shape: ["${TOKEN}"]}',
+    '{path: "b.npy", shape: [2], dtype: "${DT}"}',
+    '{path: "c.npy", shape: [2], dtype: int8, fill: "${TOKEN}"}',
+    '{path: "d.npy", shape: [2], order: "${TOKEN}"}',
+    '{path: "e{i}.npy", shape: [2], foreach: {i: {range: [0, "${TOKEN}"]}}}',
+    '{path: "f.npy", shape: ["${N}"]}',
+  ];
+  for (const entry of entries) {
+    test(entry, async () => {
+      const problems = await problemsOfText(["version: 1", "arrays:", `  - ${entry}`], env);
+      assert.equal(problems.length, 1, problems.join("\n"));
+      const [problem] = problems as [string];
+      assert.ok(!problem.includes(SECRET) && !problem.includes("-5"), problem);
+      assert.match(problem, /'\$\{(TOKEN|DT|N)\}/);
+    });
+  }
+
+  test("the message says why the value is missing", async () => {
+    assert.deepEqual(await problemsOfText(["version: 1", "arrays:", `  - ${entries[0]}`], env), [
+      "3:29 arrays[0].shape[0]: Must be an integer >= 0, got '${TOKEN}' " +
+      "(the value of an environment variable, not shown)",
+    ]);
+  });
+
+  test("values from --var and vars are shown, as the manifest holds them", async () => {
+    assert.deepEqual(
+      await problemsOfText(
+        ["version: 1", "vars: {M: x}", "arrays:", '  - {path: "a.npy", shape: ["${N}", "${M}"]}'],
+        { env: {}, vars: { N: "y" } },
+      ),
+      [
+        "4:29 arrays[0].shape[0]: Must be an integer >= 0, got 'y' (from '${N}')",
+        "4:37 arrays[0].shape[1]: Must be an integer >= 0, got 'x' (from '${M}')",
+      ],
+    );
+  });
+});

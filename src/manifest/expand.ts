@@ -112,7 +112,7 @@ function rangeDimension(
       problems.add(
         item.pos,
         itemPath,
-        `must be an integer, got '${text}'${text === item.value ? "" : ` (from '${item.value}')`}`,
+        `must be an integer, got ${problems.shown(text, item.value)}`,
       );
       return undefined;
     }

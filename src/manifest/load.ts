@@ -314,7 +314,10 @@ class Loader {
     if (fromCli !== undefined && Object.hasOwn(this.#options.vars ?? {}, name)) return fromCli;
     const fromVars = this.#vars.get(name);
     if (fromVars !== undefined) return fromVars;
-    return this.#unusable.has(name) ? undefined : this.#env[name];
+    if (this.#unusable.has(name)) return undefined;
+    const fromEnv = this.#env[name];
+    if (fromEnv !== undefined) this.#problems.hide(name, fromEnv);
+    return fromEnv;
   };
 
   #unsetHint = (name: string): string | undefined => this.#unusable.get(name);
@@ -527,7 +530,7 @@ class Loader {
     if (template.value.uses.size > 0) return template.value;
     const rendered = renderTemplate(template.value, []);
     if (!rendered.ok) return undefined;
-    const integer = dimensionValue(rendered.value, value);
+    const integer = dimensionValue(rendered.value, value, this.#problems);
     if (typeof integer === "string") {
       this.#fieldProblem(field, entryPath, integer);
       return undefined;
@@ -611,10 +614,8 @@ class Loader {
       text = `${value}.0`;
     }
     if (text !== undefined && (choices as readonly string[]).includes(text)) return text as T;
-    const shown = typeof value === "string" && text !== value
-      ? `'${text}' (from '${value}')`
-      : typeof value === "string"
-      ? `'${value}'`
+    const shown = typeof value === "string"
+      ? this.#problems.shown(text ?? value, value)
       : String(value);
     this.#fieldProblem(field, entryPath, `must be one of ${choices.join(", ")}, got ${shown}`);
     return undefined;
@@ -761,7 +762,7 @@ class Loader {
         : label + dim.jsonPath.slice(entry.jsonPath.length);
       const rendered = renderTemplate(dim.value, values);
       const source = dim.node.kind === "scalar" ? String(dim.node.value) : "";
-      const integer = rendered.ok ? dimensionValue(rendered.value, source) : rendered.message;
+      const integer = rendered.ok ? dimensionValue(rendered.value, source, this.#problems) : rendered.message;
       if (typeof integer === "string") {
         this.#problems.add(
           dim.node.pos,
@@ -889,13 +890,13 @@ function foreachLabel(
 }
 
 /** A shape entry's text as an integer >= 0, or the message saying why it is not one. */
-function dimensionValue(text: string, source: string): bigint | string {
+function dimensionValue(text: string, source: string, problems: ProblemList): bigint | string {
   const integer = parseDecimal(text);
   if (integer !== undefined && integer >= 0n) return integer;
-  const from = text === source ? "" : ` (from '${source}')`;
-  return integer === undefined
-    ? `must be an integer >= 0, got '${text}'${from}`
-    : `must be an integer >= 0, got ${integer}${from}`;
+  if (integer === undefined || problems.hides(source)) {
+    return `must be an integer >= 0, got ${problems.shown(text, source)}`;
+  }
+  return `must be an integer >= 0, got ${integer}${text === source ? "" : ` (from '${source}')`}`;
 }
 
 /** The text of a scalar for a variable: integers in decimal, other numbers as written. */

@@ -102,6 +102,8 @@ export class ProblemList {
   readonly #max: number;
   readonly #problems: { problem: ManifestProblem; order: number }[] = [];
   readonly #seen = new Set<string>();
+  /** Values read from the environment, by variable name: never shown (docs/manifest.md, "variables"). */
+  readonly #hidden = new Map<string, string>();
 
   /**
    * @param file The manifest file as the user named it.
@@ -128,6 +130,53 @@ export class ProblemList {
   }
 
   /**
+   * Hides a value read from the environment: wherever a message quotes it ('...'), the message
+   * names the variable (`${NAME}`) instead, so that a token in the environment never reaches
+   * stderr or the report.
+   *
+   * @param name The variable's name.
+   * @param value Its value.
+   */
+  hide(name: string, value: string): void {
+    if (value !== "") this.#hidden.set(name, value);
+  }
+
+  /**
+   * A value as a message shows it: `'text'`, `'text' (from 'source')` when the source used
+   * variables, or only `'source'` when one of them came from the environment (its value is hidden).
+   *
+   * @param text The value after interpolation.
+   * @param source The value as written in the manifest.
+   * @returns The words to put after "got".
+   */
+  shown(text: string, source: string): string {
+    if (text === source) return `'${text}'`;
+    if (this.hides(source)) return `'${source}' (the value of an environment variable, not shown)`;
+    return `'${text}' (from '${source}')`;
+  }
+
+  /** Whether `source` uses a variable whose value came from the environment. */
+  hides(source: string): boolean {
+    for (const name of this.#hidden.keys()) if (source.includes(`\${${name}`)) return true;
+    return false;
+  }
+
+  /** The message with every hidden value inside quotes replaced by its variable's name. */
+  #redact(message: string): string {
+    if (this.#hidden.size === 0) return message;
+    const hidden = [...this.#hidden].sort((a, b) => b[1].length - a[1].length);
+    const named = (text: string, short: boolean): string => {
+      let out = text;
+      for (const [name, value] of hidden) {
+        if (short || value.length >= 4) out = out.split(value).join(`\${${name}}`);
+      }
+      return out;
+    };
+    // Inside quotes any value; elsewhere only values too long to be an ordinary word or number.
+    return named(message.replace(/'[^']*'/g, (quoted) => named(quoted, true)), false);
+  }
+
+  /**
    * Records one problem.
    *
    * @param at Where the offending node is.
@@ -142,7 +191,11 @@ export class ProblemList {
     this.#seen.add(key);
     const location: SourceLocation = { file: this.#file, line: at.line, column: at.column };
     this.#problems.push({
-      problem: { location, jsonPath: escapeControls(jsonPath), message: sentence(message) },
+      problem: {
+        location,
+        jsonPath: escapeControls(jsonPath),
+        message: sentence(this.#redact(message)),
+      },
       order: this.#problems.length,
     });
   }
