@@ -102,7 +102,7 @@ export class ProblemList {
   readonly #max: number;
   readonly #problems: { problem: ManifestProblem; order: number }[] = [];
   readonly #seen = new Set<string>();
-  /** Values read from the environment, by variable name: never shown (docs/manifest.md, "variables"). */
+  /** Values read from the environment, by variable name: never shown (docs/manifest.md, "interpolation"). */
   readonly #hidden = new Map<string, string>();
 
   /**
