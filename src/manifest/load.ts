@@ -762,7 +762,9 @@ class Loader {
         : label + dim.jsonPath.slice(entry.jsonPath.length);
       const rendered = renderTemplate(dim.value, values);
       const source = dim.node.kind === "scalar" ? String(dim.node.value) : "";
-      const integer = rendered.ok ? dimensionValue(rendered.value, source, this.#problems) : rendered.message;
+      const integer = rendered.ok
+        ? dimensionValue(rendered.value, source, this.#problems)
+        : rendered.message;
       if (typeof integer === "string") {
         this.#problems.add(
           dim.node.pos,
