@@ -124,6 +124,64 @@ describe("createArrayFile", () => {
     });
   });
 
+  for (const fsync of [false, true]) {
+    test(`a named file's data is closed before its name is linked, the lock held (fsync ${fsync})`, async () => {
+      await withTempDir("write-file", async (dir) => {
+        const calls: string[] = [];
+        const dataFds = new Set<number>();
+        const recording: Platform = {
+          ...named,
+          createFile: (folder, name) => {
+            const fd = named.createFile(folder, name);
+            dataFds.add(fd);
+            calls.push("create");
+            return fd;
+          },
+          lock: (fd) => {
+            calls.push(dataFds.has(fd) ? "lock data" : "lock other");
+            return named.lock(fd);
+          },
+          sync: (fd) => {
+            if (dataFds.has(fd)) calls.push("sync data");
+            named.sync(fd);
+          },
+          close: (fd) => {
+            calls.push(dataFds.has(fd) ? "close data" : "close other");
+            named.close(fd);
+          },
+          link: (folder, from, to) => {
+            calls.push("link");
+            named.link(folder, from, to);
+          },
+          unlink: (folder, name) => {
+            calls.push("unlink");
+            named.unlink(folder, name);
+          },
+        };
+        const target = path.join(dir, "a.npy");
+        const small = layoutArray({ shape: [1000n], dtype: parseDType("<f4"), fill: 1.5 });
+        await createArrayFile(target, small, recording, { fsync });
+        const expected = [
+          "create",
+          // Locks are only there with FFI; the portable path has none to take.
+          ...(calls.includes("lock other") ? ["lock other"] : []),
+          ...(fsync ? ["sync data"] : []),
+          "close data",
+          "link",
+          "unlink",
+          "close other",
+        ];
+        assert.deepEqual(calls, expected);
+        assert.ok(
+          !calls.includes("lock data"),
+          "the lock is on the descriptor that outlives the data",
+        );
+        assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
+        assert.equal(fs.statSync(target).size, Number(small.fileBytes));
+      });
+    });
+  }
+
   test("both ways give the same bytes, sparse, reserved and written", async () => {
     await withTempDir("write-file", async (dir) => {
       for (const allocation of ["sparse", "reserve", "write"] as const) {

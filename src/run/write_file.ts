@@ -230,10 +230,18 @@ function layoutIn(
   return lastAsked.holds ? layout : { ...layout, allocation: "sparse" };
 }
 
-/** A file being written: its descriptor, and its temporary name (`null`: it has no name). */
+/**
+ * A file being written: the descriptor its data goes through (`null` once closed), its
+ * temporary name (`null`: it has no name), and the descriptor that holds the temporary file's
+ * lock (`null` for an unnamed file). A named file's data descriptor is closed before the name
+ * is linked, so that a filesystem that writes back on close (NFS) holds every byte before the
+ * target name appears, with `--no-fsync` too; the lock stays with the other descriptor until
+ * the temporary name is gone.
+ */
 interface Draft {
-  readonly fd: number;
+  fd: number | null;
   readonly temp: string | null;
+  readonly lockFd: number | null;
 }
 
 /** Temporary names tried before giving up (a clash needs the same 32 random bits). */
@@ -253,7 +261,7 @@ function openDraft(
   // Replacing renames over the old file, which needs a name to rename from.
   if (!replace && platform.linkUnnamed !== null && !noUnnamedFiles.has(real)) {
     try {
-      return { fd: platform.createUnnamed(folder), temp: null };
+      return { fd: platform.createUnnamed(folder), temp: null, lockFd: null };
     } catch (err) {
       // EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP (also reported as ENOTSUP), EINVAL: a
       // filesystem without it (NFS, Lustre, FUSE).
@@ -272,25 +280,30 @@ function openDraft(
       throw err;
     }
     liveTemps.add(platform.pathIn(folder, temp));
-    // Locked at once; a cleaner of another run that opened it first, or removed it before the
-    // lock, makes this run start again with a new name.
+    // Locked at once, through a second descriptor that outlives the first; a cleaner of
+    // another run that opened it first, or removed it before the lock, makes this run start
+    // again with a new name.
+    let lockFd: number | null = null;
     let locked: boolean | null;
     try {
-      locked = platform.lock(fd);
+      lockFd = platform.openFile(folder, temp);
+      locked = platform.lock(lockFd);
     } catch (err) {
-      discard(platform, folder, { fd, temp });
+      discard(platform, folder, { fd, temp, lockFd });
+      // Removed before it could be opened: a cleaner took it, start again.
+      if (osErrorCode(err) === "ENOENT" && attempt < TEMP_TRIES) continue;
       throw err;
     }
     if (locked === false || (locked === true && !platform.exists(folder, temp))) {
       // The cleaner that has it removes (or removed) the name.
-      discard(platform, folder, { fd, temp }, false);
+      discard(platform, folder, { fd, temp, lockFd }, false);
       if (attempt < TEMP_TRIES) continue;
       throw new NpyallocError(
         "E_IO",
         `Cannot create a temporary file in '${folder.path}': another process keeps taking it`,
       );
     }
-    return { fd, temp };
+    return { fd, temp, lockFd };
   }
 }
 
@@ -306,11 +319,23 @@ function discard(platform: Platform, folder: Folder, draft: Draft, unlinkName = 
     }
     liveTemps.delete(platform.pathIn(folder, draft.temp));
   }
-  try {
-    platform.close(draft.fd);
-  } catch {
-    // Nothing was linked from it: nothing to lose.
+  for (const fd of [draft.fd, draft.lockFd]) {
+    if (fd === null) continue;
+    try {
+      platform.close(fd);
+    } catch {
+      // Its data was fsynced or closed before a link, or nothing was linked from it.
+    }
   }
+  draft.fd = null;
+}
+
+/** Closes the descriptor a named draft's data went through; a failing close failed the write. */
+function closeData(platform: Platform, draft: Draft): void {
+  const fd = draft.fd;
+  if (fd === null) return;
+  draft.fd = null;
+  platform.close(fd);
 }
 
 /**
@@ -344,7 +369,7 @@ export async function writeArrayFile(
     } catch (err) {
       throw mapOsError(err, `Cannot create '${label}'`);
     }
-    const { fd } = draft;
+    const fd = draft.fd as number;
     let result: WriteResult;
     try {
       const layout = layoutIn(platform, request.folder, request.layout);
@@ -357,6 +382,7 @@ export async function writeArrayFile(
         generated: request.generated,
       });
       if (request.fsync) platform.sync(fd);
+      if (draft.temp !== null) closeData(platform, draft);
     } catch (err) {
       throw toNpyallocError(err, `Cannot write '${label}'`);
     }
@@ -380,8 +406,8 @@ export async function writeArrayFile(
     folders.changed(request.folder);
     return result;
   } finally {
-    // The temporary name goes (a rename took it already), then the file is closed, which lets
-    // its lock go: the name is never there unlocked. An unnamed file that was never linked
+    // The temporary name goes (a rename took it already), then the lock's descriptor is
+    // closed, which lets the lock go: the name is never there unlocked. An unnamed file that was never linked
     // vanishes when it is closed.
     if (draft !== undefined) discard(platform, folder, draft, !(linked && request.replace));
     folders.release(folder);
