@@ -1,7 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Progress } from "../src/cli/progress.ts";
-import type { ArrayStatus } from "../src/run/execute.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { runManifest } from "../src/mod.ts";
+import type { ArrayStatus, FinishedArray } from "../src/run/execute.ts";
+import { withTempDir } from "./_support/temp.ts";
 
 function recorder(): { out: string[]; write(text: string): void } {
   const out: string[] = [];
@@ -81,5 +85,48 @@ describe("progress", () => {
     p.finished(done("a.npy"));
     p.close();
     assert.deepEqual(r.out, []);
+  });
+});
+
+describe("after an interrupt", () => {
+  test("the bytes shown are the bytes written, not the interrupted array's size", async () => {
+    await withTempDir("progress-interrupt", async (dir) => {
+      const manifest = path.join(dir, "m.yaml");
+      fs.writeFileSync(
+        manifest,
+        "version: 1\nroot: data\narrays:\n" +
+          "  - {path: big.npy, dtype: uint8, shape: [1073741824], fill: 7}\n",
+      );
+      const controller = new AbortController();
+      let counted = 0n;
+      const finished: FinishedArray[] = [];
+      const result = await runManifest(manifest, {
+        fsync: false,
+        signal: controller.signal,
+        progress: {
+          bytes(n) {
+            counted += BigInt(n);
+            if (counted >= 64n * 1024n * 1024n) controller.abort();
+          },
+          finished: (done) => void finished.push(done),
+        },
+      });
+      assert.equal(result.exitCode, 130);
+      assert.equal(finished.length, 1);
+      const [done] = finished as [FinishedArray];
+      assert.equal(done.status, "interrupted");
+      assert.equal(done.uncountedBytes, 0n, "nothing is added for an array that did not finish");
+      assert.ok(counted < done.fileBytes, `${counted} bytes counted of ${done.fileBytes}`);
+
+      // And the line drawn from those events says so.
+      const out: string[] = [];
+      const progress = new Progress("live", (t) => void out.push(t), { now: () => 0 });
+      progress.begin({ files: 1, bytes: done.fileBytes });
+      progress.bytes(counted);
+      progress.finished(done);
+      progress.close();
+      const last = out.join("").split("\r").at(-1) ?? "";
+      assert.match(last, /\/1 files, [0-9.]+ MiB \/ 1\.0 GiB/);
+    });
   });
 });
