@@ -243,7 +243,7 @@ function installHandlers(): void {
 
 /**
  * Runs `fn` on a freshly made ext4 filesystem: an image file of `gib` GiB (sparse) in
- * `place`'s folder, `mkfs.ext4`, a loop device, a mount in a temporary folder. Everything is
+ * `place`'s folder, `mkfs.ext4 -m 0`, a loop device, a mount in a temporary folder. Everything is
  * unmounted, detached and deleted afterwards, also when `fn` throws (and on exit or a signal).
  * The setup is not part of any measured time.
  *
@@ -267,7 +267,8 @@ export function onFreshFilesystem<T>(gib: number, place: ImagePlace, fn: (mnt: s
   try {
     fs.writeFileSync(image, "");
     fs.truncateSync(image, Math.round(gib * 2 ** 30));
-    run([sbin("mkfs.ext4"), "-q", "-F", image]);
+    // No blocks reserved for root (-m 0): the whole image is the benchmark's to fill.
+    run([sbin("mkfs.ext4"), "-q", "-F", "-m", "0", image]);
     m.loop = run([sbin("losetup"), "-f", "--show", image]).trim();
     m.mountpoint = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-bench-mnt-"));
     run(["mount", m.loop, m.mountpoint]);

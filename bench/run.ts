@@ -616,23 +616,34 @@ const machine = {
   ...describeMachine(dir),
   images: `targets 1-5 on ${IMAGE} (${IMAGE_DIRS[IMAGE]}), target 6 on ${RSS_IMAGE} (${
     IMAGE_DIRS[RSS_IMAGE]
-  }): a fresh ext4 (mkfs.ext4 defaults, a journal) on a loop device per trial`,
+  }): a fresh ext4 (mkfs.ext4 -m 0, otherwise defaults: a journal) on a loop device per trial`,
 };
 console.log(`npyalloc benchmarks, ${REPS} runs of each side (A B C ... in turn)`);
 for (const [k, v] of Object.entries(machine)) console.log(`  ${k}: ${v}`);
 const started = new Date();
+/** Runs one part; a part that fails is noted, and the others still run and are written. */
+function part(name: string, body: () => void): void {
+  try {
+    body();
+  } catch (err) {
+    removeAllFilesystems();
+    note(`${name} failed: ${(err as Error).message.split("\n").slice(0, 2).join(" ")}`);
+  }
+}
 try {
   if (ONLY.has("4") || ONLY.has("1") || ONLY.has("2")) {
-    // The npm package's bin, as users get it.
-    run(["npm", "run", "build", "--silent"]);
-    manyFiles();
+    part("targets 1, 2, 4", () => {
+      // The npm package's bin, as users get it.
+      run(["npm", "run", "build", "--silent"]);
+      manyFiles();
+    });
   }
-  if (ONLY.has("3")) fill();
-  if (ONLY.has("5")) random();
-  if (ONLY.has("6")) memory();
-  if (ONLY.has("startup")) startup();
-  if (ONLY.has("plan")) plan();
-  if (ONLY.has("reserve")) reserve();
+  if (ONLY.has("3")) part("target 3", fill);
+  if (ONLY.has("5")) part("target 5", random);
+  if (ONLY.has("6")) part("target 6", memory);
+  if (ONLY.has("startup")) part("start-up", startup);
+  if (ONLY.has("plan")) part("plan", plan);
+  if (ONLY.has("reserve")) part("reserve", reserve);
 } finally {
   removeAllFilesystems();
   fs.rmSync(dir, { recursive: true, force: true });
