@@ -108,6 +108,9 @@ function noMath(): never {
   );
 }
 
+/** The smallest written fill whose blocks are reserved before it is written. */
+const PREALLOCATE_WRITE_MIN_BYTES = 1n << 20n;
+
 /**
  * Writes the header and lays out the data of `layout` on an open, empty file.
  *
@@ -143,8 +146,20 @@ export async function writeArrayData(
       throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
     }
   }
-  writeAll(io, fd, layout.header, label);
   const content = options.generated ?? null;
+  // A fill that is written out gets its blocks first too: the page-cache writes then land in
+  // allocated (unwritten) extents instead of making ext4 reserve delayed-allocation blocks page
+  // by page. 2 GiB of float32 1.5 on a fresh ext4, --no-fsync: 1.7-6.5 s without, 0.53-0.58 s
+  // with; 2 GiB of random float64: 2.9-5.6 s, 1.6-3.1 s. Below a megabyte the call would cost
+  // more than it saves.
+  if (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES) {
+    try {
+      io.preallocate(fd, headerBytes, layout.dataBytes);
+    } catch (err) {
+      throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
+    }
+  }
+  writeAll(io, fd, layout.header, label);
   if (content !== null) {
     const math = needsMath(content) ? io.math() ?? NO_MATH : NO_MATH;
     const source = openSource(content.fill, content.dtype, content.shape, content.order, math);
