@@ -142,47 +142,6 @@ export function sync(): void {
   run(["sync"]);
 }
 
-/**
- * Waits until the disk that holds `folder` is idle: no request in flight and its counters
- * unchanged for a second (`/sys/dev/block/<major>:<minor>/stat`), at most a minute. Deleting a
- * large file on a filesystem mounted with `discard` keeps a virtual disk busy for seconds after
- * `sync` returns; a run measured meanwhile would be charged for it.
- *
- * @param folder A folder on the disk.
- */
-export function waitForDiskIdle(folder: string): void {
-  const dev = fs.statSync(folder).dev;
-  // Linux's dev_t: major in bits 8-19 (and 32-43), minor in bits 0-7 and 20-31.
-  const major = Math.floor(dev / 256) % 4096;
-  const minor = (dev % 256) + Math.floor(dev / 1048576) % 4096 * 256;
-  const statFile = `/sys/dev/block/${major}:${minor}/stat`;
-  const read = () => {
-    try {
-      return fs.readFileSync(statFile, "utf8").trim();
-    } catch {
-      return null;
-    }
-  };
-  let last = read();
-  if (last === null) {
-    run(["sleep", "5"]);
-    return;
-  }
-  const deadline = performance.now() + 60_000;
-  let quietSince = performance.now();
-  while (performance.now() < deadline) {
-    run(["sleep", "0.2"]);
-    const now = read();
-    const inFlight = Number(now?.split(/\s+/)[8] ?? 0);
-    if (now !== last || inFlight > 0) {
-      last = now;
-      quietSince = performance.now();
-    } else if (performance.now() - quietSince >= 1000) {
-      return;
-    }
-  }
-}
-
 /** Runs Python code with NumPy and measures it. */
 export function python(code: string, cwd: string): Sample {
   return measure([PYTHON, "-c", code], cwd);
@@ -225,4 +184,140 @@ export function allocatedBytes(file: string): number {
 /** Seconds, to 3 significant figures. */
 export function secs(s: number): string {
   return s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3);
+}
+
+/** Where a fresh filesystem's image file lives: RAM (tmpfs) or the machine's disk. */
+export type ImagePlace = "ram" | "disk";
+
+/** The folders image files go to: `/dev/shm` (tmpfs) and the system temp folder (its disk). */
+export const IMAGE_DIRS: Readonly<Record<ImagePlace, string>> = {
+  ram: process.env.BENCH_RAM_DIR ?? "/dev/shm",
+  disk: process.env.BENCH_DISK_DIR ?? os.tmpdir(),
+};
+
+const SBIN = ["/usr/sbin", "/sbin"];
+function sbin(tool: string): string {
+  for (const dir of SBIN) {
+    const file = path.join(dir, tool);
+    if (fs.existsSync(file)) return file;
+  }
+  return tool;
+}
+
+/** A mounted fresh filesystem, until {@linkcode FreshFilesystem.remove}. */
+interface Mounted {
+  readonly image: string;
+  readonly loop: string;
+  readonly mountpoint: string;
+}
+
+/** Every filesystem mounted and not yet removed, for the exit and signal handlers. */
+const mounted = new Set<Mounted>();
+
+function unmount(m: Mounted): void {
+  mounted.delete(m);
+  const quiet = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: "ignore" });
+  if (m.mountpoint !== "") quiet([sbin("umount"), m.mountpoint]);
+  if (m.loop !== "") quiet([sbin("losetup"), "-d", m.loop]);
+  fs.rmSync(m.image, { force: true });
+  if (m.mountpoint !== "") fs.rmSync(m.mountpoint, { recursive: true, force: true });
+}
+
+/** Unmounts and deletes every fresh filesystem still there (on exit, error or signal). */
+export function removeAllFilesystems(): void {
+  for (const m of [...mounted]) unmount(m);
+}
+
+let handlersInstalled = false;
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", removeAllFilesystems);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      removeAllFilesystems();
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Runs `fn` on a freshly made ext4 filesystem: an image file of `gib` GiB (sparse) in
+ * `place`'s folder, `mkfs.ext4 -m 0`, a loop device, a mount in a temporary folder. Everything is
+ * unmounted, detached and deleted afterwards, also when `fn` throws (and on exit or a signal).
+ * The setup is not part of any measured time.
+ *
+ * @param gib The image's size in GiB.
+ * @param place Where the image file lives.
+ * @param fn Gets the mount point.
+ * @returns What `fn` returns.
+ */
+export function onFreshFilesystem<T>(gib: number, place: ImagePlace, fn: (mnt: string) => T): T {
+  installHandlers();
+  const image = path.join(
+    fs.mkdtempSync(path.join(IMAGE_DIRS[place], "npyalloc-bench-img-")),
+    "ext4.img",
+  );
+  const m: { image: string; loop: string; mountpoint: string } = {
+    image,
+    loop: "",
+    mountpoint: "",
+  };
+  mounted.add(m);
+  try {
+    fs.writeFileSync(image, "");
+    fs.truncateSync(image, Math.round(gib * 2 ** 30));
+    // No blocks reserved for root (-m 0): the whole image is the benchmark's to fill.
+    run([sbin("mkfs.ext4"), "-q", "-F", "-m", "0", image]);
+    m.loop = run([sbin("losetup"), "-f", "--show", image]).trim();
+    m.mountpoint = fs.mkdtempSync(path.join(os.tmpdir(), "npyalloc-bench-mnt-"));
+    run(["mount", m.loop, m.mountpoint]);
+    sync();
+    return fn(m.mountpoint);
+  } finally {
+    unmount(m);
+    fs.rmSync(path.dirname(image), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Compiles the C references (`bench/c/*.c`) with `cc -O2 -pthread` into `dir`.
+ *
+ * @param dir A temporary folder.
+ * @returns The path of each executable, by the source's base name.
+ */
+export function compileReferences(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const sources = path.join(ROOT, "bench", "c");
+  for (const file of fs.readdirSync(sources).filter((f) => f.endsWith(".c")).sort()) {
+    const exe = path.join(dir, file.slice(0, -2));
+    run(["cc", "-O2", "-pthread", "-o", exe, path.join(sources, file)]);
+    out[file.slice(0, -2)] = exe;
+  }
+  return out;
+}
+
+/**
+ * Measures several sides in turn, A B C A B C ..., `reps` times each, so that a machine that
+ * gets slower or faster during the run affects all alike.
+ *
+ * @param reps Runs of each side.
+ * @param sides Each runs its side once and measures it.
+ * @returns Per side, the medians of wall time and of peak RSS, and the samples.
+ */
+export function alternate(
+  reps: number,
+  sides: readonly ((rep: number) => Sample)[],
+): { median: Sample; samples: Sample[] }[] {
+  const samples = sides.map(() => [] as Sample[]);
+  for (let rep = 0; rep < reps; rep++) {
+    sides.forEach((side, i) => samples[i]!.push(side(rep)));
+  }
+  return samples.map((s) => ({
+    median: {
+      seconds: median(s.map((x) => x.seconds)),
+      peakMiB: median(s.map((x) => x.peakMiB)),
+    },
+    samples: s,
+  }));
 }

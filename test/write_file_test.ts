@@ -12,7 +12,14 @@ import { parseDType } from "../src/npy/dtype.ts";
 import { layoutArray } from "../src/npy/layout.ts";
 import { loadPlatform } from "../src/platform/mod.ts";
 import type { Platform } from "../src/platform/platform.ts";
-import { createArrayFile, TEMP_SUFFIX } from "../src/run/write_file.ts";
+import { PatternBuffers } from "../src/run/fill_writer.ts";
+import { FolderCache } from "../src/run/folders.ts";
+import {
+  createArrayFile,
+  type FileRequest,
+  TEMP_SUFFIX,
+  writeArrayFiles,
+} from "../src/run/write_file.ts";
 import { openFilesBelow } from "./_support/fault.ts";
 import { withTempDir } from "./_support/temp.ts";
 
@@ -238,6 +245,143 @@ describe("createArrayFile", () => {
       await createArrayFile(target, small, platform, { replace: true });
       assert.deepEqual(fs.readdirSync(dir), ["a.npy"]);
       assert.deepEqual([...fs.readFileSync(target).subarray(-4)], [9, 9, 9, 9]);
+    });
+  });
+});
+
+/**
+ * The platform, recording the calls that matter for durability, in order, each with the file
+ * descriptor it was about: a header or data write, the start of writeback, fsync, naming.
+ */
+function recording(on: Platform, failSyncOf?: (fd: number) => boolean) {
+  const calls: { readonly call: string; readonly fd: number }[] = [];
+  const fdOfTemp = new Map<string, number>();
+  const linker = on.linkUnnamed;
+  const spy: Platform = {
+    ...on,
+    createFile(folder, name) {
+      const fd = on.createFile(folder, name);
+      fdOfTemp.set(name, fd);
+      return fd;
+    },
+    writeAt(fd, bytes, position) {
+      calls.push({ call: "write", fd });
+      return on.writeAt(fd, bytes, position);
+    },
+    startWriteback(fd) {
+      calls.push({ call: "writeback", fd });
+      on.startWriteback(fd);
+    },
+    sync(fd) {
+      if (failSyncOf?.(fd)) {
+        calls.push({ call: "sync-failed", fd });
+        throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO", errno: -5 });
+      }
+      calls.push({ call: "sync", fd });
+      on.sync(fd);
+    },
+    linkUnnamed: linker === null ? null : (fd, folder, name) => {
+      calls.push({ call: "name", fd });
+      linker(fd, folder, name);
+    },
+    link(folder, from, to) {
+      calls.push({ call: "name", fd: fdOfTemp.get(from) ?? -1 });
+      on.link(folder, from, to);
+    },
+  };
+  return { spy, calls };
+}
+
+/** Requests for `count` small float32 arrays of 1.5 in `dir`. */
+function smallRequests(dir: string, count: number, fsync: boolean): FileRequest[] {
+  const small = layoutArray({ shape: [64n, 64n], dtype: parseDType("float32"), fill: 1.5 });
+  return Array.from({ length: count }, (_, i) => ({
+    folder: dir,
+    name: `x-${i}.npy`,
+    label: `x-${i}.npy`,
+    layout: small,
+    generated: null,
+    fsync,
+    replace: false,
+  }));
+}
+
+async function writeGroup(on: Platform, requests: readonly FileRequest[]) {
+  const folders = new FolderCache(on);
+  try {
+    return await writeArrayFiles(requests, {
+      platform: on,
+      folders,
+      buffers: new PatternBuffers(1),
+    });
+  } finally {
+    folders.close();
+  }
+}
+
+describe("writeArrayFiles (group commit)", () => {
+  for (const [label, on] of [["the platform", platform], ["no linker", named]] as const) {
+    test(`no file is named before it is fsynced, and none before all are (${label})`, async () => {
+      await withTempDir("group-commit", async (dir) => {
+        const { spy, calls } = recording(on);
+        const outcomes = await writeGroup(spy, smallRequests(dir, 20, true));
+        assert.deepEqual(outcomes.filter((o) => !o.ok), []);
+        const files = new Set(calls.map((c) => c.fd));
+        assert.equal(files.size, 20, "one descriptor per file");
+        for (const fd of files) {
+          const own = calls.filter((c) => c.fd === fd).map((c) => c.call);
+          const synced = own.indexOf("sync");
+          assert.ok(synced >= 0, `file ${fd} is fsynced`);
+          assert.ok(own.indexOf("write") < synced, `file ${fd}: written, then fsynced`);
+          assert.ok(synced < own.indexOf("name"), `file ${fd}: fsynced, then named`);
+        }
+        const firstName = calls.findIndex((c) => c.call === "name");
+        const lastSync = calls.findLastIndex((c) => c.call === "sync");
+        assert.ok(lastSync < firstName, "the whole group is durable before any name appears");
+        const firstSync = calls.findIndex((c) => c.call === "sync");
+        const kicked = calls.slice(0, firstSync).filter((c) => c.call === "writeback");
+        assert.equal(kicked.length, 20, "writeback of all started before the first fsync");
+        const small = layoutArray({ shape: [64n, 64n], dtype: parseDType("float32"), fill: 1.5 });
+        assert.equal(fs.readdirSync(dir).length, 20);
+        for (let i = 0; i < 20; i++) {
+          const bytes = fs.readFileSync(path.join(dir, `x-${i}.npy`));
+          assert.equal(bytes.length, Number(small.fileBytes));
+          assert.ok(bytes.subarray(0, small.header.length).equals(small.header));
+        }
+      });
+    });
+
+    test(`a file whose fsync fails is never named; the others are (${label})`, async () => {
+      await withTempDir("group-commit", async (dir) => {
+        let syncs = 0;
+        const { spy, calls } = recording(on, () => ++syncs === 3);
+        const outcomes = await writeGroup(spy, smallRequests(dir, 5, true));
+        assert.deepEqual(outcomes.map((o) => o.ok), [true, true, false, true, true]);
+        const failed = outcomes[2]!;
+        assert.ok(!failed.ok && failed.error.code === "E_IO", String(!failed.ok && failed.error));
+        const bad = calls.find((c) => c.call === "sync-failed")!.fd;
+        assert.ok(!calls.some((c) => c.call === "name" && c.fd === bad), "never named");
+        assert.deepEqual(fs.readdirSync(dir).sort(), [
+          "x-0.npy",
+          "x-1.npy",
+          "x-3.npy",
+          "x-4.npy",
+        ]);
+        assert.deepEqual(openFilesBelow(process.pid, dir), [], "no file is left open");
+      });
+    });
+  }
+
+  test("without fsync, each file is named as soon as it is written, nothing synced", async () => {
+    await withTempDir("group-commit", async (dir) => {
+      const { spy, calls } = recording(platform);
+      const outcomes = await writeGroup(spy, smallRequests(dir, 4, false));
+      assert.ok(outcomes.every((o) => o.ok));
+      assert.deepEqual(
+        calls.map((c) => c.call).filter((c) => c !== "write"),
+        ["name", "name", "name", "name"],
+      );
+      assert.equal(fs.readdirSync(dir).length, 4);
     });
   });
 });

@@ -27,6 +27,7 @@ import {
   lockWithLibc,
   mathWithLibc,
   preallocateWithLibc,
+  startWritebackWithLibc,
 } from "./_libc.ts";
 import type {
   Capabilities,
@@ -343,6 +344,7 @@ export function systemPlatform(runtime: string, bind: () => Libc | null): Platfo
     preallocate: (fd, offset, length) => preallocateWithLibc(bound(), fd, offset, length),
     truncate: (fd, length) => d().truncate(fd, length),
     sync: (fd) => d().sync(fd),
+    startWriteback: (fd) => startWritebackWithLibc(bound(), fd),
     close: (fd) => d().close(fd),
     lock: (fd) => lockWithLibc(bound(), fd),
     directIo: () => directIoWithLibc(bound(), process.arch),

@@ -250,6 +250,13 @@ export interface Platform {
   truncate(fd: number, length: number): void;
   /** `fsync(2)`. */
   sync(fd: number): void;
+  /**
+   * Starts writing a file's dirty pages to disk without waiting (`sync_file_range(2)` with
+   * `SYNC_FILE_RANGE_WRITE`), so that the fsyncs of a group of files that follow find their
+   * data on its way. A hint: it makes nothing durable, never throws, and does nothing without
+   * FFI.
+   */
+  startWriteback(fd: number): void;
   /** `close(2)`. */
   close(fd: number): void;
   /**

@@ -108,6 +108,9 @@ function noMath(): never {
   );
 }
 
+/** The smallest written fill whose blocks are reserved before it is written. */
+const PREALLOCATE_WRITE_MIN_BYTES = 1n << 20n;
+
 /**
  * Writes the header and lays out the data of `layout` on an open, empty file.
  *
@@ -143,8 +146,20 @@ export async function writeArrayData(
       throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
     }
   }
-  writeAll(io, fd, layout.header, label);
   const content = options.generated ?? null;
+  // A fill that is written out gets its blocks first too: the page-cache writes then land in
+  // allocated (unwritten) extents instead of making ext4 reserve delayed-allocation blocks page
+  // by page. 2 GiB of float32 1.5 on a fresh ext4, --no-fsync: 1.7-6.5 s without, 0.53-0.58 s
+  // with; 2 GiB of random float64: 2.9-5.6 s, 1.6-3.1 s. Below a megabyte the call would cost
+  // more than it saves.
+  if (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES) {
+    try {
+      io.preallocate(fd, headerBytes, layout.dataBytes);
+    } catch (err) {
+      throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
+    }
+  }
+  writeAll(io, fd, layout.header, label);
   if (content !== null) {
     const math = needsMath(content) ? io.math() ?? NO_MATH : NO_MATH;
     const source = openSource(content.fill, content.dtype, content.shape, content.order, math);
@@ -244,6 +259,12 @@ interface Draft {
   readonly lockFd: number | null;
 }
 
+/** The descriptor a draft's data goes through, while it is open. */
+function dataFd(draft: Draft): number {
+  if (draft.fd === null) throw new Error("The file's data descriptor is closed");
+  return draft.fd;
+}
+
 /** Temporary names tried before giving up (a clash needs the same 32 random bits). */
 const TEMP_TRIES = 4;
 
@@ -330,12 +351,125 @@ function discard(platform: Platform, folder: Folder, draft: Draft, unlinkName = 
   draft.fd = null;
 }
 
-/** Closes the descriptor a named draft's data went through; a failing close failed the write. */
+/** Closes the descriptor a named draft's data went through; a failing close fails the write. */
 function closeData(platform: Platform, draft: Draft): void {
   const fd = draft.fd;
   if (fd === null) return;
   draft.fd = null;
   platform.close(fd);
+}
+
+/** A file whose data is written and that has no target name yet. */
+interface Pending {
+  readonly request: FileRequest;
+  readonly folder: Folder;
+  readonly draft: Draft;
+  readonly result: WriteResult;
+}
+
+/**
+ * Opens the draft of a request and writes its data (nothing is synced or named). On failure
+ * nothing is left behind and the folder is released.
+ */
+async function prepare(
+  request: FileRequest,
+  context: WriteContext,
+  onProgress?: (bytes: number) => void,
+): Promise<Pending> {
+  const { platform, folders } = context;
+  const { label, name } = request;
+  const folder = folders.acquire(request.folder);
+  let draft: Draft | undefined;
+  try {
+    try {
+      draft = openDraft(platform, folder, request.folder, name, request.replace);
+    } catch (err) {
+      throw mapOsError(err, `Cannot create '${label}'`);
+    }
+    try {
+      const layout = layoutIn(platform, request.folder, request.layout);
+      const result = await writeArrayData(platform, dataFd(draft), layout, {
+        buffers: context.buffers,
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+        label,
+        direct: request.fsync,
+        generated: request.generated,
+      });
+      return { request, folder, draft, result };
+    } catch (err) {
+      throw toNpyallocError(err, `Cannot write '${label}'`);
+    }
+  } catch (err) {
+    if (draft !== undefined) discard(platform, folder, draft);
+    folders.release(folder);
+    throw err;
+  }
+}
+
+/** Makes a pending file's data durable (`fsync`), or throws after discarding it. */
+function syncPending(pending: Pending, context: WriteContext): void {
+  try {
+    context.platform.sync(dataFd(pending.draft));
+  } catch (err) {
+    abandon(pending, context);
+    throw toNpyallocError(err, `Cannot write '${pending.request.label}'`);
+  }
+}
+
+/** Closes and removes a pending file that will not be named, and releases its folder. */
+function abandon(pending: Pending, context: WriteContext): void {
+  discard(context.platform, pending.folder, pending.draft);
+  context.folders.release(pending.folder);
+}
+
+/**
+ * Gives a pending file its target name (synced before, when its request asks for fsync), then
+ * closes it and releases its folder, whatever happens.
+ */
+function name(pending: Pending, context: WriteContext): WriteResult {
+  const { platform, folders } = context;
+  const { request, folder, draft } = pending;
+  const { label } = request;
+  let linked = false;
+  try {
+    if (draft.temp !== null) {
+      try {
+        closeData(platform, draft);
+      } catch (err) {
+        throw toNpyallocError(err, `Cannot write '${label}'`);
+      }
+    }
+    try {
+      if (draft.temp === null) {
+        (platform.linkUnnamed as NonNullable<Platform["linkUnnamed"]>)(
+          dataFd(draft),
+          folder,
+          request.name,
+        );
+      } else if (request.replace) {
+        platform.rename(folder, draft.temp, request.name);
+      } else {
+        platform.link(folder, draft.temp, request.name);
+      }
+      linked = true;
+    } catch (err) {
+      if (osErrorCode(err) === "EEXIST") {
+        throw new NpyallocError("E_EXISTS", `Cannot create '${label}': it already exists`, {
+          cause: err,
+        });
+      }
+      throw mapOsError(err, `Cannot create '${label}'`);
+    }
+    folders.changed(request.folder);
+    return pending.result;
+  } finally {
+    // The temporary name goes (a rename took it already), then the lock's descriptor is
+    // closed, which lets the lock go: the name is never there unlocked. An unnamed file that was never linked
+    // vanishes when it is closed.
+    discard(platform, folder, draft, !(linked && request.replace));
+    folders.release(folder);
+  }
 }
 
 /**
@@ -358,60 +492,95 @@ export async function writeArrayFile(
   context: WriteContext,
   onProgress?: (bytes: number) => void,
 ): Promise<WriteResult> {
-  const { platform, folders } = context;
-  const { label, name } = request;
-  const folder = folders.acquire(request.folder);
-  let draft: Draft | undefined;
-  let linked = false;
-  try {
+  const pending = await prepare(request, context, onProgress);
+  if (request.fsync) syncPending(pending, context);
+  return name(pending, context);
+}
+
+/** What became of one file of {@linkcode writeArrayFiles}: its result or its error. */
+export type GroupOutcome =
+  | { readonly ok: true; readonly result: WriteResult; readonly durationMs: number }
+  | { readonly ok: false; readonly error: NpyallocError; readonly durationMs: number };
+
+/**
+ * Creates the files of several requests with one group commit: every file's data is written
+ * first, then the writeback of all of them is started at once, then each is fsynced, and only
+ * then is any of them named. Each file is still fsynced itself before its name appears (no file
+ * is named before its data is durable, docs/guarantees.md), but the disk sees the data and the
+ * journal updates of the whole group together, so the fsyncs after the first mostly find their
+ * work done: on a fresh ext4, 10,000 small files took 1.8-2.4 s fsynced one by one, 0.7-0.9 s
+ * this way, in a C loop of the same calls. Requests without fsync are named as soon as they are
+ * written, in the same pass. What one file's failure leaves is only its own error.
+ *
+ * @param requests The files; at most a few hundred (each holds a descriptor until it is named).
+ * @param context Platform, folders, buffers, signal.
+ * @returns One outcome per request, in order. The folders are not synced: the caller syncs
+ *   `context.folders.changedFolders`.
+ */
+export async function writeArrayFiles(
+  requests: readonly FileRequest[],
+  context: WriteContext,
+): Promise<GroupOutcome[]> {
+  const outcomes = new Array<GroupOutcome>(requests.length);
+  const durations = new Float64Array(requests.length);
+  const pending: { readonly index: number; readonly file: Pending }[] = [];
+  const fail = (index: number, err: unknown) => {
+    outcomes[index] = { ok: false, error: toNpyallocError(err), durationMs: durations[index]! };
+  };
+  for (let index = 0; index < requests.length; index++) {
+    const started = performance.now();
+    const request = requests[index] as FileRequest;
     try {
-      draft = openDraft(platform, folder, request.folder, name, request.replace);
-    } catch (err) {
-      throw mapOsError(err, `Cannot create '${label}'`);
-    }
-    const fd = draft.fd as number;
-    let result: WriteResult;
-    try {
-      const layout = layoutIn(platform, request.folder, request.layout);
-      result = await writeArrayData(platform, fd, layout, {
-        buffers: context.buffers,
-        ...(context.signal === undefined ? {} : { signal: context.signal }),
-        ...(onProgress === undefined ? {} : { onProgress }),
-        label,
-        direct: request.fsync,
-        generated: request.generated,
-      });
-      if (request.fsync) platform.sync(fd);
-      if (draft.temp !== null) closeData(platform, draft);
-    } catch (err) {
-      throw toNpyallocError(err, `Cannot write '${label}'`);
-    }
-    try {
-      if (draft.temp === null) {
-        (platform.linkUnnamed as NonNullable<Platform["linkUnnamed"]>)(fd, folder, name);
-      } else if (request.replace) {
-        platform.rename(folder, draft.temp, name);
-      } else {
-        platform.link(folder, draft.temp, name);
+      if (context.signal?.aborted) {
+        throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
       }
-      linked = true;
-    } catch (err) {
-      if (osErrorCode(err) === "EEXIST") {
-        throw new NpyallocError("E_EXISTS", `Cannot create '${label}': it already exists`, {
-          cause: err,
-        });
+      const file = await prepare(request, context);
+      if (request.fsync) pending.push({ index, file });
+      else {
+        const result = name(file, context);
+        durations[index] = performance.now() - started;
+        outcomes[index] = { ok: true, result, durationMs: durations[index]! };
       }
-      throw mapOsError(err, `Cannot create '${label}'`);
+    } catch (err) {
+      durations[index] = performance.now() - started;
+      fail(index, err);
+      continue;
     }
-    folders.changed(request.folder);
-    return result;
-  } finally {
-    // The temporary name goes (a rename took it already), then the lock's descriptor is
-    // closed, which lets the lock go: the name is never there unlocked. An unnamed file that was never linked
-    // vanishes when it is closed.
-    if (draft !== undefined) discard(platform, folder, draft, !(linked && request.replace));
-    folders.release(folder);
+    durations[index] = performance.now() - started;
   }
+  if (pending.length === 0) return outcomes;
+  let started = performance.now();
+  for (const { file } of pending) context.platform.startWriteback(dataFd(file.draft));
+  // The cost of starting the group's writeback is shared by its files.
+  const share = (performance.now() - started) / pending.length;
+  const synced: typeof pending = [];
+  for (const entry of pending) {
+    started = performance.now();
+    try {
+      syncPending(entry.file, context);
+      synced.push(entry);
+    } catch (err) {
+      fail(entry.index, err);
+    }
+    durations[entry.index] = durations[entry.index]! + share + performance.now() - started;
+  }
+  // Every file of the group is durable (or failed and gone) before any of them is named.
+  for (const { index, file } of synced) {
+    started = performance.now();
+    try {
+      if (context.signal?.aborted) {
+        abandon(file, context);
+        throw new NpyallocError("E_INTERRUPTED", "Interrupted before it was named");
+      }
+      const result = name(file, context);
+      durations[index] = durations[index]! + performance.now() - started;
+      outcomes[index] = { ok: true, result, durationMs: durations[index]! };
+    } catch (err) {
+      durations[index] = durations[index]! + performance.now() - started;
+      fail(index, err);
+    }
+  }
+  return outcomes;
 }
 
 /** Options of {@linkcode createArrayFile}. */

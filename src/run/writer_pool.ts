@@ -29,7 +29,7 @@ import { FolderCache } from "./folders.ts";
 import {
   type FileRequest,
   type WritableLayout,
-  writeArrayFile,
+  writeArrayFiles,
   type WriteResult,
 } from "./write_file.ts";
 import { parentLink, startThread, type ThreadHandle } from "./_thread.ts";
@@ -543,43 +543,54 @@ export function serveWriterThread(): void {
     const durations = new Float64Array(count);
     const errors: { index: number; code: ErrorCode; message: string }[] = [];
     let folders: FolderCache | undefined;
+    const requests: FileRequest[] = [];
+    /** Per request, its index in the batch. */
+    const at: number[] = [];
     for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      try {
-        if (controller.signal.aborted) {
-          throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
-        }
-        const layout = message.layouts[message.layoutOf[i] as number];
-        const folder = message.folders[message.folderOf[i] as number];
-        if (layout === undefined || folder === undefined) {
-          throw new NpyallocError("E_IO", "A batch without its layout or folder");
-        }
-        const p = await platform;
-        context ??= { folders: new FolderCache(p), buffers: new PatternBuffers(1) };
-        folders = context.folders;
-        const flags = message.flags[i] as number;
-        const result = await writeArrayFile({
-          folder,
-          name: message.names[i] as string,
-          label: message.labels[i] as string,
-          layout,
-          generated: message.contents[(message.contentOf[i] as number) - 1] ?? null,
-          fsync: (flags & FSYNC) !== 0,
-          replace: (flags & REPLACE) !== 0,
-        }, {
-          platform: p,
-          folders: context.folders,
-          buffers: context.buffers,
-          signal: controller.signal,
-        });
-        how[i] = ALLOCATED_BY.indexOf(result.allocatedBy);
-        written[i] = result.bytesWritten;
-        reserved[i] = result.bytesReserved;
-      } catch (err) {
-        const error = toNpyallocError(err);
-        errors.push({ index: i, code: error.code, message: error.message });
+      const layout = message.layouts[message.layoutOf[i] as number];
+      const folder = message.folders[message.folderOf[i] as number];
+      if (layout === undefined || folder === undefined) {
+        errors.push({ index: i, code: "E_IO", message: "A batch without its layout or folder" });
+        continue;
       }
-      durations[i] = performance.now() - started;
+      const flags = message.flags[i] as number;
+      requests.push({
+        folder,
+        name: message.names[i] as string,
+        label: message.labels[i] as string,
+        layout,
+        generated: message.contents[(message.contentOf[i] as number) - 1] ?? null,
+        fsync: (flags & FSYNC) !== 0,
+        replace: (flags & REPLACE) !== 0,
+      });
+      at.push(i);
+    }
+    try {
+      const p = await platform;
+      context ??= { folders: new FolderCache(p), buffers: new PatternBuffers(1) };
+      folders = context.folders;
+      // One group commit per batch: all written, all fsynced, then all named.
+      const outcomes = await writeArrayFiles(requests, {
+        platform: p,
+        folders: context.folders,
+        buffers: context.buffers,
+        signal: controller.signal,
+      });
+      outcomes.forEach((outcome, k) => {
+        const i = at[k] as number;
+        durations[i] = outcome.durationMs;
+        if (outcome.ok) {
+          how[i] = ALLOCATED_BY.indexOf(outcome.result.allocatedBy);
+          written[i] = outcome.result.bytesWritten;
+          reserved[i] = outcome.result.bytesReserved;
+        } else {
+          errors.push({ index: i, code: outcome.error.code, message: outcome.error.message });
+        }
+      });
+    } catch (err) {
+      // The platform could not load: every array of the batch fails with its error.
+      const error = toNpyallocError(err);
+      for (const i of at) errors.push({ index: i, code: error.code, message: error.message });
     }
     const changed = folders?.takeChanged() ?? [];
     const reply: BatchReply = {
