@@ -144,8 +144,10 @@ describe("temporary files across PID namespaces", () => {
         await waitFor(() => {
           if (writerEnded) return true;
           const found = tempFilesBelow(data)[0];
-          if (found !== undefined) temp = path.join(data, found);
-          return found !== undefined;
+          if (found === undefined) return false;
+          temp = path.join(data, found);
+          // Data comes after the lock: a temporary file that holds some is locked.
+          return (fs.statSync(temp, { throwIfNoEntry: false })?.size ?? 0) > 0;
         }, "the other namespace's write under a temporary name");
         // Held still (its lock held) while a run here cleans the folder's stale temporary files.
         const tree = processTree(writer.pid);
