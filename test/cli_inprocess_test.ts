@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { runInProcess } from "./_support/cli.ts";
+import { runCli, runInProcess } from "./_support/cli.ts";
+import { readReport } from "./_support/report.ts";
+import { runManifest } from "../src/mod.ts";
+import type { Report } from "../src/report/report.ts";
 import { listFiles, tempDir } from "./_support/temp.ts";
 
 const { dir, remove } = tempDir("cli-inprocess");
@@ -136,5 +139,51 @@ describe("commands in process", () => {
     assert.equal(run.status, 130, run.stderr);
     const left = listFiles(aborted.folder).filter((f) => f.endsWith(".npy") || /tmp/.test(f));
     assert.deepEqual(left, []);
+  });
+});
+
+describe("the library and the command line", () => {
+  test("runManifest(file, { vars }) gives the report of `npyalloc run file --var`", async () => {
+    const manifest = "version: 1\nroot: data\narrays:\n" +
+      '  - {path: "a{i}.npy", foreach: {i: {range: [0, "${N}"]}}, dtype: float32, shape: [4], ' +
+      "fill: 1.5}\n" +
+      "  - {path: sub/b.npy, dtype: int16, shape: [2, 3], allocation: reserve}\n";
+    const [cliDir, libDir] = [tempDir("cli-vs-lib"), tempDir("cli-vs-lib")];
+    try {
+      for (const { dir } of [cliDir, libDir]) fs.writeFileSync(path.join(dir, "m.yaml"), manifest);
+      const cliReport = path.join(cliDir.dir, "r.json");
+      const cli = await runCli([
+        "run",
+        path.join(cliDir.dir, "m.yaml"),
+        "--var",
+        "N=3",
+        "-r",
+        cliReport,
+      ]);
+      assert.equal(cli.status, 0, cli.stderr);
+      const lib = await runManifest(path.join(libDir.dir, "m.yaml"), { vars: { N: "3" } });
+      assert.equal(lib.exitCode, 0, lib.messages.join("\n"));
+      /** The report without what differs between two runs: times, folders and free space. */
+      const comparable = (report: Report) => {
+        const json = JSON.parse(
+          JSON.stringify(report, (_k, v) => typeof v === "bigint" ? Number(v) : v),
+        );
+        for (const key of ["started_at", "finished_at", "duration_ms"]) delete json[key];
+        delete json.manifest.path;
+        for (const a of json.arrays) delete a.duration_ms;
+        for (const f of json.filesystems) {
+          for (const key of ["path", "available_bytes", "free_inodes"]) delete f[key];
+        }
+        return json;
+      };
+      assert.deepEqual(comparable(lib.report), comparable(readReport(cliReport)));
+      assert.deepEqual(
+        listFiles(path.join(libDir.dir, "data")),
+        listFiles(path.join(cliDir.dir, "data")),
+      );
+    } finally {
+      cliDir.remove();
+      libDir.remove();
+    }
   });
 });

@@ -228,6 +228,17 @@ describe("the up-front space check on real filesystems", () => {
             for (let i = 0; i < fitting; i++) {
               assertCompleteFill(path.join(dir, `f${i}.npy`), 128 + i % 3, 1);
             }
+
+            // create is a one-array run: the same check, before anything is touched.
+            const full = fs.readdirSync(dir).sort();
+            const one = path.join(dir, "one-more.npy");
+            const created = await runCli(["create", one, "--shape", "4", "--dtype", "uint8"]);
+            assert.equal(created.status, 3, created.stderr);
+            assert.match(
+              created.stderr,
+              /Not enough free inodes .*: 1 required, 0 free \(short by 1\)/,
+            );
+            assert.deepEqual(fs.readdirSync(dir).sort(), full, "create touched nothing");
           });
         });
       },
