@@ -102,6 +102,12 @@ describe("commands in process", () => {
     assert.equal(help.status, 0);
     assert.equal(help.stdout, flag.stdout);
     assert.match(help.stdout, /^Usage: npyalloc run <manifest.yaml>/);
+    const option = await runInProcess(["run", manifest, "--dryrun"]);
+    assert.equal(option.status, 2);
+    assert.equal(
+      option.stderr,
+      "npyalloc: run: Unknown option '--dryrun' (did you mean '--dry-run'?)\n",
+    );
     const typo = await runInProcess(["rn", manifest]);
     assert.equal(typo.status, 2);
     assert.equal(
@@ -126,6 +132,26 @@ describe("commands in process", () => {
     const report = JSON.parse(merged.stdout);
     assert.equal(report.shard, null);
     assert.equal(report.summary.created, 3);
+  });
+
+  test("create of an existing folder says it is a folder, and touches it not", async () => {
+    const folder = path.join(dir, "a-folder");
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, "keep.txt"), "mine\n");
+    for (const extra of [[], ["--force"]]) {
+      const made = await runInProcess([
+        "create",
+        folder,
+        "--shape",
+        "3",
+        "--dtype",
+        "int8",
+        ...extra,
+      ]);
+      assert.equal(made.status, 4, made.stderr);
+      assert.equal(made.stderr, `npyalloc: Cannot create '${folder}': it is a folder\n`);
+      assert.deepEqual(fs.readdirSync(folder), ["keep.txt"]);
+    }
   });
 
   test("an aborted signal: exit 130, no array, no temporary file", async () => {

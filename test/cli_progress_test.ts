@@ -88,6 +88,25 @@ describe("progress", () => {
   });
 });
 
+describe("in a CI log", () => {
+  test("a long array prints a line at least every 5 seconds while it is written", () => {
+    const r = recorder();
+    let now = 0;
+    const p = new Progress("lines", r.write, { now: () => now });
+    p.begin({ files: 1, bytes: 6n * 1024n ** 3n });
+    p.started("big.npy", 6n * 1024n ** 3n);
+    for (let second = 1; second <= 12; second++) {
+      now = second * 1000;
+      p.bytes(512 * 1024 * 1024);
+    }
+    p.close();
+    assert.deepEqual(r.out, [
+      "writing: 0/1 files, 2.5 GiB / 6.0 GiB, 512.0 MiB/s, ETA 7s\n",
+      "writing: 0/1 files, 5.0 GiB / 6.0 GiB, 512.0 MiB/s, ETA 2s\n",
+    ]);
+  });
+});
+
 describe("after an interrupt", () => {
   test("the bytes shown are the bytes written, not the interrupted array's size", async () => {
     await withTempDir("progress-interrupt", async (dir) => {
