@@ -10,7 +10,6 @@
 // These need root (a PID namespace, a tmpfs); with CI=true they never skip.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
@@ -25,7 +24,7 @@ import {
   writeManifest,
 } from "./_support/fault.ts";
 import { readReport } from "./_support/report.ts";
-import { cliCommand, type CliExit, runCli } from "./_support/cli.ts";
+import { runCli, startCli } from "./_support/cli.ts";
 import { mountSkip, skipNamed, withTmpfs } from "./_support/mounts.ts";
 
 /** Bun stops a test after 5 s unless told otherwise; these start processes and mount filesystems. */
@@ -56,26 +55,12 @@ function freePid(): number {
  * that namespace: its temporary files carry that pid, which no process here has.
  */
 function startInPidNamespace(args: string[], nsPid: number) {
-  const [program, argv] = cliCommand(args);
   // The namespace's first process sets the pid its next child gets, then starts the CLI.
   // (Not the last command of the script, so that the shell forks it rather than becoming it.)
   const script = `echo ${nsPid - 1} > /proc/sys/kernel/ns_last_pid && "$@"; exit $?`;
-  const child = spawn(
-    "unshare",
-    ["--pid", "--fork", "--mount-proc", "sh", "-c", script, "sh", program, ...argv],
-    { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stderr = "";
-  child.stdout?.resume();
-  child.stderr?.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const exited = new Promise<CliExit>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status, signal) => {
-      resolve({ status, signal, stdout: "", stderr, endedAt: performance.now() });
-    });
+  return startCli(args, {
+    within: ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, "sh"],
   });
-  assert.ok(child.pid !== undefined, "unshare did not start");
-  return { pid: child.pid, exited };
 }
 
 /** `pid` and its descendants, from `/proc/<pid>/task/<tid>/children`. */

@@ -46,6 +46,11 @@ export interface CliOptions {
   readonly asUser?: number;
   /** Standard input. */
   readonly input?: string;
+  /**
+   * A command that runs the CLI, given as its first words: the CLI's program and arguments
+   * follow them (e.g. `unshare --pid --fork ...`).
+   */
+  readonly within?: readonly string[];
 }
 
 /**
@@ -60,10 +65,16 @@ export function cliCommand(args: readonly string[]): [string, string[]] {
 }
 
 function command(args: readonly string[], options: CliOptions): [string, string[]] {
+  const user = options.asUser === undefined ? [] : [
+    "setpriv",
+    `--reuid=${options.asUser}`,
+    `--regid=${options.asUser}`,
+    "--clear-groups",
+  ];
+  const within = [...user, ...(options.within ?? [])];
   const [program, argv] = cliCommand(args);
-  if (options.asUser === undefined) return [program, argv];
-  const id = String(options.asUser);
-  return ["setpriv", [`--reuid=${id}`, `--regid=${id}`, "--clear-groups", program, ...argv]];
+  if (within.length === 0) return [program, argv];
+  return [within[0] as string, [...within.slice(1), program, ...argv]];
 }
 
 function environment(options: CliOptions): Record<string, string | undefined> {
