@@ -185,39 +185,38 @@ describe("symbolic links between target folders are judged before anything is wr
     return c;
   }
 
+  /** `command` on the case's manifest: exit 2 with `message`, nothing below the case changed. */
+  async function assertRefused(
+    command: string,
+    c: { dir: string; manifest: string },
+    message: RegExp,
+  ): Promise<void> {
+    const before = snapshot(c.dir);
+    const result = await runCli([command, c.manifest, ...reportArgs(command, base)]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.deepEqual(snapshot(c.dir), before);
+  }
+
   for (const command of ["validate", "plan", "run"]) {
     test(`${command}: y -> x makes x/a.npy and y/a.npy one file: exit 2`, {
       timeout: TIMEOUT_MS,
     }, async () => {
       const c = linked(["x/a.npy", "y/a.npy"], (data) => fs.symlinkSync("x", path.join(data, "y")));
-      const before = snapshot(c.dir);
-      const result = await runCli([
+      await assertRefused(
         command,
-        c.manifest,
-        ...reportArgs(command, base),
-      ]);
-      assert.equal(result.status, 2, result.stderr);
-      assert.match(
-        result.stderr,
+        c,
         /arrays\[1\]\.path: Path 'y\/a\.npy' is the same file as 'x\/a\.npy' \(through a symbolic link\), first declared at line 4/,
       );
-      assert.deepEqual(snapshot(c.dir), before);
     });
 
     test(`${command}: a dangling symlinked folder: exit 2`, { timeout: TIMEOUT_MS }, async () => {
       const c = linked(["z/a.npy"], (data) => fs.symlinkSync("nowhere", path.join(data, "z")));
-      const before = snapshot(c.dir);
-      const result = await runCli([
+      await assertRefused(
         command,
-        c.manifest,
-        ...reportArgs(command, base),
-      ]);
-      assert.equal(result.status, 2, result.stderr);
-      assert.match(
-        result.stderr,
+        c,
         /Folder 'z' is a symbolic link to 'nowhere', which does not exist/,
       );
-      assert.deepEqual(snapshot(c.dir), before);
       assert.ok(!fs.existsSync(path.join(c.dir, "data", "nowhere")));
     });
   }
