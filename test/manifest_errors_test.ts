@@ -691,4 +691,14 @@ describe("values from the environment are never shown", () => {
       ],
     );
   });
+
+  test("a variable whose name begins with an environment variable's is not hidden", async () => {
+    assert.deepEqual(
+      await problemsOfText(
+        ["version: 1", "vars: {NX: x}", "arrays:", '  - {path: "a.npy", shape: ["${N}", "${NX}"]}'],
+        { env: { N: "3" } },
+      ),
+      ["4:37 arrays[0].shape[1]: Must be an integer >= 0, got 'x' (from '${NX}')"],
+    );
+  });
 });

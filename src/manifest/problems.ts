@@ -157,7 +157,10 @@ export class ProblemList {
 
   /** Whether `source` uses a variable whose value came from the environment. */
   hides(source: string): boolean {
-    for (const name of this.#hidden.keys()) if (source.includes(`\${${name}`)) return true;
+    // `${NAME}`, `${NAME:-…}` or `${NAME:?…}`; not `${NAMES}`.
+    for (const name of this.#hidden.keys()) {
+      if (source.includes(`\${${name}}`) || source.includes(`\${${name}:`)) return true;
+    }
     return false;
   }
 
