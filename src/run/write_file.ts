@@ -292,7 +292,8 @@ function openDraft(
     }
   }
   for (let attempt = 1;; attempt++) {
-    const temp = tempNameFor(name, platform.capabilities().ffi);
+    const { ffi } = platform.capabilities();
+    const temp = tempNameFor(name, ffi);
     let fd: number;
     try {
       fd = platform.createFile(folder, temp);
@@ -301,6 +302,9 @@ function openDraft(
       throw err;
     }
     liveTemps.add(platform.pathIn(folder, temp));
+    // Without FFI there is no lock to take (the pid in the name marks the file instead), so
+    // no descriptor to hold one.
+    if (!ffi) return { fd, temp, lockFd: null };
     // Locked at once, through a second descriptor that outlives the first; a cleaner of
     // another run that opened it first, or removed it before the lock, makes this run start
     // again with a new name.
