@@ -137,28 +137,27 @@ export async function writeArrayData(
   // header is a delayed allocation that fallocate then has to resolve, and creating a small
   // file on ext4 takes about 10% more kernel time. With no data, preallocate calls nothing but
   // still says whether it could have.
-  const label = options.label ?? "the file";
-  let reserved = false;
-  if (layout.allocation === "reserve") {
-    try {
-      reserved = io.preallocate(fd, headerBytes, layout.dataBytes) === "fallocate";
-    } catch (err) {
-      throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
-    }
-  }
-  const content = options.generated ?? null;
+  //
   // A fill that is written out gets its blocks first too: the page-cache writes then land in
   // allocated (unwritten) extents instead of making ext4 reserve delayed-allocation blocks page
   // by page. 2 GiB of float32 1.5 on a fresh ext4, --no-fsync: 1.7-6.5 s without, 0.53-0.58 s
   // with; 2 GiB of random float64: 2.9-5.6 s, 1.6-3.1 s. Below a megabyte the call would cost
   // more than it saves.
-  if (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES) {
+  const label = options.label ?? "the file";
+  const reserve = layout.allocation === "reserve";
+  let reserved = false;
+  if (
+    reserve ||
+    (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES)
+  ) {
     try {
-      io.preallocate(fd, headerBytes, layout.dataBytes);
+      const how = io.preallocate(fd, headerBytes, layout.dataBytes);
+      reserved = reserve && how === "fallocate";
     } catch (err) {
       throw mapOsError(err, `Cannot reserve ${layout.dataBytes} bytes for '${label}'`);
     }
   }
+  const content = options.generated ?? null;
   writeAll(io, fd, layout.header, label);
   if (content !== null) {
     const math = needsMath(content) ? io.math() ?? NO_MATH : NO_MATH;
@@ -534,23 +533,22 @@ export async function writeArrayFiles(
   for (let index = 0; index < requests.length; index++) {
     const started = performance.now();
     const request = requests[index] as FileRequest;
+    let result: WriteResult | undefined;
     try {
       if (context.signal?.aborted) {
         throw new NpyallocError("E_INTERRUPTED", "Interrupted before it started");
       }
       const file = await prepare(request, context);
       if (request.fsync) pending.push({ index, file });
-      else {
-        const result = name(file, context);
-        durations[index] = performance.now() - started;
-        outcomes[index] = { ok: true, result, durationMs: durations[index]! };
-      }
+      else result = name(file, context);
     } catch (err) {
       durations[index] = performance.now() - started;
       fail(index, err);
       continue;
     }
     durations[index] = performance.now() - started;
+    // Named already (no fsync asked); the others are named with their group below.
+    if (result !== undefined) outcomes[index] = { ok: true, result, durationMs: durations[index]! };
   }
   if (pending.length === 0) return outcomes;
   let started = performance.now();
