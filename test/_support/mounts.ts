@@ -49,6 +49,22 @@ export function skipNamed(name: string, skip: false | string): string {
   return skip === false ? name : `${name} (skipped: ${skip})`;
 }
 
+/**
+ * `false` when tests that mount `what` with a tool must run, else why they skip. With
+ * `CI=true` they never skip: a missing tool is then their failure.
+ */
+function toolSkip(
+  what: string,
+  installed: boolean,
+  missing: string,
+  debianPackage: string,
+): false | string {
+  const mount = mountSkip(what);
+  if (mount !== false) return mount;
+  if (installed || process.env.CI === "true") return false;
+  return `${missing} (apt-get install ${debianPackage}; never skipped with CI=true)`;
+}
+
 /** Whether `mkfs.xfs` is installed (`.ci/run` installs xfsprogs). */
 export const hasMkfsXfs: boolean = findProgram("mkfs.xfs") !== null;
 
@@ -58,10 +74,12 @@ export const hasMkfsXfs: boolean = findProgram("mkfs.xfs") !== null;
  * @returns `false`, or the reason.
  */
 export function xfsSkip(): false | string {
-  const mount = mountSkip("an xfs image");
-  if (mount !== false) return mount;
-  if (hasMkfsXfs || process.env.CI === "true") return false;
-  return "mkfs.xfs is not installed (apt-get install xfsprogs; never skipped with CI=true)";
+  return toolSkip(
+    "an xfs image",
+    hasMkfsXfs,
+    "mkfs.xfs is not installed",
+    "xfsprogs",
+  );
 }
 
 /** Whether `mkfs.btrfs` is installed (`.ci/run` installs btrfs-progs). */
@@ -73,10 +91,12 @@ export const hasMkfsBtrfs: boolean = findProgram("mkfs.btrfs") !== null;
  * @returns `false`, or the reason.
  */
 export function btrfsSkip(): false | string {
-  const mount = mountSkip("a btrfs image");
-  if (mount !== false) return mount;
-  if (hasMkfsBtrfs || process.env.CI === "true") return false;
-  return "mkfs.btrfs is not installed (apt-get install btrfs-progs; never skipped with CI=true)";
+  return toolSkip(
+    "a btrfs image",
+    hasMkfsBtrfs,
+    "mkfs.btrfs is not installed",
+    "btrfs-progs",
+  );
 }
 
 /** Whether `bindfs` is installed and FUSE is there (`.ci/run` installs bindfs). */
@@ -88,10 +108,12 @@ export const hasBindfs: boolean = findProgram("bindfs") !== null && fs.existsSyn
  * @returns `false`, or the reason.
  */
 export function bindfsSkip(): false | string {
-  const mount = mountSkip("a FUSE filesystem");
-  if (mount !== false) return mount;
-  if (hasBindfs || process.env.CI === "true") return false;
-  return "bindfs or /dev/fuse is missing (apt-get install bindfs; never skipped with CI=true)";
+  return toolSkip(
+    "a FUSE filesystem",
+    hasBindfs,
+    "bindfs or /dev/fuse is missing",
+    "bindfs",
+  );
 }
 
 function findProgram(name: string): string | null {
