@@ -48,19 +48,15 @@ arrays:
     dtype: uint8
     fill: 7
 `;
+/** The files SMALL makes below its root. */
+const SMALL_FILES = ["a/x.npy", "a/y.npy", "b/part-00.npy", "b/part-01.npy", "b/part-02.npy"];
 
 describe("npyalloc run", () => {
   test("creates every array, byte for byte what NumPy writes, and a valid report", () => {
     const { dir, manifest } = manifestDir(SMALL);
     const run = runCliProcess(["run", manifest]);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(listFiles(path.join(dir, "out")), [
-      "a/x.npy",
-      "a/y.npy",
-      "b/part-00.npy",
-      "b/part-01.npy",
-      "b/part-02.npy",
-    ]);
+    assert.deepEqual(listFiles(path.join(dir, "out")), SMALL_FILES);
     const out = runPython(`
 import os
 d = ${JSON.stringify(path.join(dir, "out"))}
@@ -201,13 +197,7 @@ arrays:
     const { dir } = manifestDir(SMALL);
     const run = runCliProcess(["run", "-", "-q"], { cwd: dir, input: SMALL });
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(listFiles(path.join(dir, "out")), [
-      "a/x.npy",
-      "a/y.npy",
-      "b/part-00.npy",
-      "b/part-01.npy",
-      "b/part-02.npy",
-    ]);
+    assert.deepEqual(listFiles(path.join(dir, "out")), SMALL_FILES);
     // The report goes to the working folder, and says where the manifest came from.
     const report = readReport(path.join(dir, "npyalloc-report.json"));
     assert.equal(report.manifest?.path, "-");
