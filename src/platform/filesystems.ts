@@ -21,6 +21,11 @@ export interface FilesystemKind {
    * allocate anew on every write): a reservation there is no guarantee against a full disk.
    */
   readonly reservesNothing?: boolean;
+  /**
+   * Its files live in memory, without delayed allocation: `fallocate` before writing a fill
+   * buys nothing there and only commits (and, on an interrupt, frees) every page at once.
+   */
+  readonly inMemory?: boolean;
 }
 
 /**
@@ -31,8 +36,8 @@ const KINDS: ReadonlyMap<number, FilesystemKind> = new Map([
   [0xef53, { name: "ext4", chargesMetadata: true }],
   [0x58465342, { name: "xfs", chargesMetadata: true }],
   [0x9123683e, { name: "btrfs", chargesMetadata: true }],
-  [0x01021994, { name: "tmpfs", inodePerLink: true }],
-  [0x858458f6, { name: "ramfs" }],
+  [0x01021994, { name: "tmpfs", inodePerLink: true, inMemory: true }],
+  [0x858458f6, { name: "ramfs", inMemory: true }],
   [0x6969, { name: "nfs" }],
   [0x0bd00bd0, { name: "lustre" }],
   [0x47504653, { name: "gpfs" }],

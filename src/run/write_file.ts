@@ -31,7 +31,7 @@ import {
 import { type GeneratedContent, needsMath } from "../generate/layout.ts";
 import { openSource } from "../generate/source.ts";
 import type { MathLib } from "../platform/platform.ts";
-import { filesystemKind } from "../platform/filesystems.ts";
+import { type FilesystemKind, filesystemKind } from "../platform/filesystems.ts";
 import { FolderCache } from "./folders.ts";
 import { tempNameFor } from "./_temp_name.ts";
 
@@ -129,6 +129,8 @@ export async function writeArrayData(
   layout: WritableLayout,
   options: FillWriteOptions & {
     readonly direct?: boolean;
+    /** Reserve a written fill's blocks before writing it (1 MiB or more). @default {true} */
+    readonly preallocateWrites?: boolean;
     readonly generated?: GeneratedContent | null;
   } = {},
 ): Promise<WriteResult> {
@@ -148,7 +150,8 @@ export async function writeArrayData(
   let reserved = false;
   if (
     reserve ||
-    (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES)
+    (layout.allocation === "write" && layout.dataBytes >= PREALLOCATE_WRITE_MIN_BYTES &&
+      options.preallocateWrites !== false)
   ) {
     try {
       const how = io.preallocate(fd, headerBytes, layout.dataBytes);
@@ -219,11 +222,17 @@ function writeAll(io: Pick<Platform, "writeAt">, fd: number, bytes: Uint8Array, 
 const noUnnamedFiles = new Set<string>();
 
 /**
- * The last folder asked, and whether its filesystem holds the blocks `fallocate` reserves: the
- * arrays of a folder mostly come one after the other, and one entry keeps memory bounded
- * whatever the number of folders.
+ * The last folder asked, and its filesystem's kind: the arrays of a folder mostly come one
+ * after the other, and one entry keeps memory bounded whatever the number of folders.
  */
-let lastAsked: { readonly folder: string; readonly holds: boolean } | null = null;
+let lastAsked: { readonly folder: string; readonly kind: FilesystemKind } | null = null;
+
+function kindOf(platform: Pick<Platform, "statfs">, folder: string): FilesystemKind {
+  if (lastAsked?.folder !== folder) {
+    lastAsked = { folder, kind: filesystemKind(platform.statfs(folder).type) };
+  }
+  return lastAsked.kind;
+}
 
 /**
  * The layout to write in `folder`: a reservation is made sparse where the filesystem holds no
@@ -237,11 +246,17 @@ function layoutIn(
   layout: WritableLayout,
 ): WritableLayout {
   if (layout.allocation !== "reserve") return layout;
-  if (lastAsked?.folder !== folder) {
-    const holds = !filesystemKind(platform.statfs(folder).type).reservesNothing;
-    lastAsked = { folder, holds };
-  }
-  return lastAsked.holds ? layout : { ...layout, allocation: "sparse" };
+  return kindOf(platform, folder).reservesNothing ? { ...layout, allocation: "sparse" } : layout;
+}
+
+/** Whether a written fill in `folder` gets its blocks first (not where files live in memory). */
+function preallocatesWrites(
+  platform: Pick<Platform, "statfs">,
+  folder: string,
+  layout: WritableLayout,
+): boolean {
+  if (layout.allocation !== "write" || layout.dataBytes < PREALLOCATE_WRITE_MIN_BYTES) return false;
+  return !kindOf(platform, folder).inMemory;
 }
 
 /**
@@ -392,6 +407,7 @@ async function prepare(
     try {
       const layout = layoutIn(platform, request.folder, request.layout);
       const result = await writeArrayData(platform, dataFd(draft), layout, {
+        preallocateWrites: preallocatesWrites(platform, request.folder, layout),
         buffers: context.buffers,
         ...(context.signal === undefined ? {} : { signal: context.signal }),
         ...(onProgress === undefined ? {} : { onProgress }),
